@@ -1,0 +1,1 @@
+//! The fhec compiler: from a model description to an HE IR program (DESIGN §1).

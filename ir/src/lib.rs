@@ -1,0 +1,1 @@
+//! The homomorphic IR: SSA programs over ciphertexts and plaintext recipes (DESIGN §3).

@@ -1,0 +1,1 @@
+//! fhec's CKKS runtime: an RNS-CKKS library in its own right (DESIGN §4).

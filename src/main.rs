@@ -1,0 +1,31 @@
+//! `fhec`: the command line of the fhec compiler and runtime (DESIGN §7).
+//!
+//! Each subcommand lives in its own module under `commands/`; this file only parses the
+//! command line, dispatches, and turns every failure into one clear line and a non-zero exit.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+
+/// Compile neural networks to CKKS programs and run them on encrypted data.
+#[derive(Parser)]
+#[command(name = "fhec", version, about, arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result: anyhow::Result<()> = match cli.command {};
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
