@@ -18,10 +18,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {}
 
+/// Runs one subcommand.
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {}
+}
+
+// Remove with the first subcommand: until then `Command` has no value.
+#[expect(unreachable_code, reason = "no subcommand exists yet")]
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    let result: anyhow::Result<()> = match cli.command {};
-    match result {
+    match run(Cli::parse().command) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
