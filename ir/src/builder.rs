@@ -1,0 +1,127 @@
+//! The builder the compiler emits IR with.
+//!
+//! One typed method per op is generated from the op table (`ops.rs`): `b.add(x, y)?`,
+//! `b.rotate(x, 32)?`, `b.rotate_hoisted(x, vec![1, 2])?`, `b.plain(recipe, ty)?`. Each types
+//! its result with the same rules the verifier checks, and returns a [`BuildError`] rather than
+//! panicking when operands do not fit. Rotations and conjugations add the key they need to the
+//! program's key set, so a freshly lowered program verifies; the keys pass may later shrink the
+//! set and decompose rotations onto it.
+
+use crate::Opaque;
+use crate::entity::Value;
+use crate::ops::{Immediate, KeyNeed, Opcode};
+use crate::program::{BootstrapSpec, GraphHash, InstData, Program};
+use crate::rules::{RuleCtx, type_instruction};
+use crate::types::Type;
+
+/// Why the builder refused an instruction.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BuildError {
+    /// An operand is not a typed value of the program being built.
+    #[error("{op}: {value} is not a value of this program")]
+    UnknownValue {
+        /// The op's mnemonic.
+        op: &'static str,
+        /// The offending operand.
+        value: Value,
+    },
+    /// The operands, immediate or declared type break the op's typing rule.
+    #[error("{op}: {message}")]
+    Type {
+        /// The op's mnemonic.
+        op: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Appends typed instructions to a [`Program`]; see the module documentation.
+#[derive(Default)]
+pub struct Builder {
+    program: Program,
+}
+
+impl Builder {
+    /// A builder for a new, empty program.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A builder appending to an existing program.
+    pub fn from_program(program: Program) -> Self {
+        Builder { program }
+    }
+
+    /// Declares the bootstrapping configuration `bootstrap` ops are typed with.
+    pub fn set_bootstrap(&mut self, spec: BootstrapSpec) {
+        self.program.bootstrap = Some(spec);
+    }
+
+    /// Records the hash of the model graph the program comes from.
+    pub fn set_graph_hash(&mut self, hash: GraphHash) {
+        self.program.meta.graph_hash = Some(hash);
+    }
+
+    /// Records the parameter description (opaque to the IR).
+    pub fn set_params(&mut self, params: Opaque) {
+        self.program.meta.params = Some(params);
+    }
+
+    /// The type of a value built so far.
+    pub fn value_type(&self, value: Value) -> Option<&Type> {
+        self.program.value_type(value)
+    }
+
+    /// The program built so far.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// The finished program.
+    pub fn finish(self) -> Program {
+        self.program
+    }
+
+    /// Types and appends one instruction, returning its results (the generated per-op methods
+    /// call this).
+    pub(crate) fn insert(
+        &mut self,
+        opcode: Opcode,
+        args: Vec<Value>,
+        imm: Immediate,
+        declared: Option<Type>,
+    ) -> Result<Vec<Value>, BuildError> {
+        let op = opcode.mnemonic();
+        let arg_types = args
+            .iter()
+            .map(|&value| {
+                self.program
+                    .value_type(value)
+                    .ok_or(BuildError::UnknownValue { op, value })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let ctx = RuleCtx {
+            bootstrap: self.program.bootstrap.as_ref(),
+        };
+        let declared: Vec<Type> = declared.into_iter().collect();
+        let result_types = type_instruction(&ctx, opcode, &arg_types, &imm, &declared)
+            .map_err(|message| BuildError::Type { op, message })?;
+        match opcode.key() {
+            KeyNeed::Rotation => self.program.keys.rotations.extend(imm.offsets()),
+            KeyNeed::Conjugation => self.program.keys.conjugation = true,
+            KeyNeed::None | KeyNeed::Relinearization | KeyNeed::Bootstrapping => {}
+        }
+        let results: Vec<Value> = result_types
+            .into_iter()
+            .map(|ty| self.program.make_value(ty))
+            .collect();
+        let inst = self.program.make_inst(InstData {
+            opcode,
+            args,
+            imm,
+            results: results.clone(),
+        });
+        self.program.order.push(inst);
+        Ok(results)
+    }
+}
