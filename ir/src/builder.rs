@@ -3,7 +3,7 @@
 //! One typed method per op is generated from the op table (`ops.rs`): `b.add(x, y)?`,
 //! `b.rotate(x, 32)?`, `b.rotate_hoisted(x, vec![1, 2])?`, `b.plain(recipe, ty)?`. Each types
 //! its result with the same rules the verifier checks, and returns a [`BuildError`] rather than
-//! panicking when operands do not fit. Rotations and conjugations add the key they need to the
+//! panicking when operands do not fit, are freed, or reuse an input/output name. Rotations and conjugations add the key they need to the
 //! program's key set, so a freshly lowered program verifies; the keys pass may later shrink the
 //! set and decompose rotations onto it.
 
@@ -13,6 +13,7 @@ use crate::ops::{Immediate, KeyNeed, Opcode};
 use crate::program::{BootstrapSpec, GraphHash, InstData, Program};
 use crate::rules::{RuleCtx, type_instruction};
 use crate::types::Type;
+use std::collections::HashSet;
 
 /// Why the builder refused an instruction.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -24,6 +25,22 @@ pub enum BuildError {
         op: &'static str,
         /// The offending operand.
         value: Value,
+    },
+    /// An operand was freed by an earlier `free`.
+    #[error("{op}: {value} was freed")]
+    UseAfterFree {
+        /// The op's mnemonic.
+        op: &'static str,
+        /// The offending operand.
+        value: Value,
+    },
+    /// An input or output name is taken already.
+    #[error("{op}: the name {name:?} is already used")]
+    DuplicateName {
+        /// The op's mnemonic.
+        op: &'static str,
+        /// The name.
+        name: String,
     },
     /// The operands, immediate or declared type break the op's typing rule.
     #[error("{op}: {message}")]
@@ -39,6 +56,10 @@ pub enum BuildError {
 #[derive(Default)]
 pub struct Builder {
     program: Program,
+    /// Values freed so far (using one again is refused).
+    freed: HashSet<Value>,
+    /// Input and output names taken so far, by opcode.
+    names: HashSet<(Opcode, String)>,
 }
 
 impl Builder {
@@ -49,7 +70,19 @@ impl Builder {
 
     /// A builder appending to an existing program.
     pub fn from_program(program: Program) -> Self {
-        Builder { program }
+        let mut builder = Builder {
+            program,
+            ..Builder::default()
+        };
+        for (_, data) in builder.program.instructions() {
+            if data.opcode == Opcode::Free {
+                builder.freed.extend(&data.args);
+            }
+            if let Immediate::Io(spec) = &data.imm {
+                builder.names.insert((data.opcode, spec.name.clone()));
+            }
+        }
+        builder
     }
 
     /// Declares the bootstrapping configuration `bootstrap` ops are typed with.
@@ -100,6 +133,19 @@ impl Builder {
                     .ok_or(BuildError::UnknownValue { op, value })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some(&value) = args.iter().find(|v| self.freed.contains(v)) {
+            return Err(BuildError::UseAfterFree { op, value });
+        }
+        let name = match &imm {
+            Immediate::Io(spec) => Some((opcode, spec.name.clone())),
+            _ => None,
+        };
+        if let Some((_, taken)) = name.as_ref().filter(|key| self.names.contains(key)) {
+            return Err(BuildError::DuplicateName {
+                op,
+                name: taken.clone(),
+            });
+        }
         let ctx = RuleCtx {
             bootstrap: self.program.bootstrap.as_ref(),
         };
@@ -111,6 +157,10 @@ impl Builder {
             KeyNeed::Conjugation => self.program.keys.conjugation = true,
             KeyNeed::None | KeyNeed::Relinearization | KeyNeed::Bootstrapping => {}
         }
+        if opcode == Opcode::Free {
+            self.freed.extend(&args);
+        }
+        self.names.extend(name);
         let results: Vec<Value> = result_types
             .into_iter()
             .map(|ty| self.program.make_value(ty))

@@ -110,7 +110,8 @@ pub struct ScaledConst {
 /// The immediate operand of one instruction; its variant is the op's [`ImmKind`].
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
 pub enum Immediate {
-    /// No immediate.
+    /// No immediate (written `Empty` in RON, where `None` is the option keyword).
+    #[serde(rename = "Empty")]
     None,
     /// See [`ImmKind::Io`].
     Io(IoSpec),

@@ -47,10 +47,10 @@ struct MetaProbe {
 }
 
 impl Program {
-    /// Serializes to pretty RON.
+    /// Serializes to RON, one value or instruction per line.
     pub fn to_ron(&self) -> Result<String, RonError> {
         let config = ron::ser::PrettyConfig::new()
-            .depth_limit(4)
+            .depth_limit(2)
             .indentor("  ".to_string());
         ron::ser::to_string_pretty(self, config).map_err(|e| RonError::Write(e.to_string()))
     }
