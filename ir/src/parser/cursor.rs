@@ -149,10 +149,10 @@ impl<'a> Cursor<'a> {
         let token = &rest[..len];
         self.pos += len;
         if float {
-            token
-                .parse()
-                .map(Number::Float)
-                .map_err(|_| format!("invalid number `{token}`"))
+            match token.parse::<f64>() {
+                Ok(x) if x.is_finite() => Ok(Number::Float(x)),
+                _ => Err(format!("number `{token}` is out of range")),
+            }
         } else {
             token
                 .parse()
@@ -396,6 +396,12 @@ mod tests {
         assert_eq!(Cursor::new("0.5").number().unwrap(), Number::Float(0.5));
         assert_eq!(Cursor::new("1e-7,").number().unwrap(), Number::Float(1e-7));
         assert!(Cursor::new("abc").number().is_err());
+        assert!(
+            Cursor::new("1e999")
+                .number()
+                .unwrap_err()
+                .contains("out of range")
+        );
         assert!(
             Cursor::new("99999999999999999999")
                 .number()
