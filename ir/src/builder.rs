@@ -10,8 +10,7 @@
 use crate::Opaque;
 use crate::entity::Value;
 use crate::ops::{Immediate, KeyNeed, Opcode};
-use crate::program::{BootstrapSpec, GraphHash, InstData, Program};
-use crate::rules::{RuleCtx, type_instruction};
+use crate::program::{BootstrapSpec, GraphHash, Program};
 use crate::types::Type;
 use std::collections::HashSet;
 
@@ -125,14 +124,6 @@ impl Builder {
         declared: Option<Type>,
     ) -> Result<Vec<Value>, BuildError> {
         let op = opcode.mnemonic();
-        let arg_types = args
-            .iter()
-            .map(|&value| {
-                self.program
-                    .value_type(value)
-                    .ok_or(BuildError::UnknownValue { op, value })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         if let Some(&value) = args.iter().find(|v| self.freed.contains(v)) {
             return Err(BuildError::UseAfterFree { op, value });
         }
@@ -146,14 +137,13 @@ impl Builder {
                 name: taken.clone(),
             });
         }
-        let ctx = RuleCtx {
-            bootstrap: self.program.bootstrap.as_ref(),
-        };
-        let declared: Vec<Type> = declared.into_iter().collect();
-        let result_types = type_instruction(&ctx, opcode, &arg_types, &imm, &declared)
-            .map_err(|message| BuildError::Type { op, message })?;
+        let offsets = imm.offsets().to_vec();
+        let end = self.program.order.len();
+        let (_, results) = self
+            .program
+            .insert_inst(end, opcode, args.clone(), imm, declared)?;
         match opcode.key() {
-            KeyNeed::Rotation => self.program.keys.rotations.extend(imm.offsets()),
+            KeyNeed::Rotation => self.program.keys.rotations.extend(offsets),
             KeyNeed::Conjugation => self.program.keys.conjugation = true,
             KeyNeed::None | KeyNeed::Relinearization | KeyNeed::Bootstrapping => {}
         }
@@ -161,17 +151,6 @@ impl Builder {
             self.freed.extend(&args);
         }
         self.names.extend(name);
-        let results: Vec<Value> = result_types
-            .into_iter()
-            .map(|ty| self.program.make_value(ty))
-            .collect();
-        let inst = self.program.make_inst(InstData {
-            opcode,
-            args,
-            imm,
-            results: results.clone(),
-        });
-        self.program.order.push(inst);
         Ok(results)
     }
 }

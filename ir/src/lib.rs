@@ -10,6 +10,7 @@
 //!   violations. The format and rules are documented in `docs/ir.md`.
 
 mod builder;
+mod edit;
 mod entity;
 mod opaque;
 mod ops;
