@@ -31,7 +31,7 @@
 use crate::entity::{Inst, Value};
 use crate::ops::{Immediate, KeyNeed, Opcode};
 use crate::printer::inst_text;
-use crate::program::Program;
+use crate::program::{InstData, Program};
 use crate::rules::{RuleCtx, type_instruction};
 use crate::types::Type;
 use std::collections::hash_map::Entry;
@@ -77,6 +77,19 @@ pub fn verify(program: &Program) -> Result<(), VerifierErrors> {
     }
 }
 
+/// What the walk over the program order has seen so far.
+#[derive(Default)]
+struct Scope {
+    /// The first definition of every value anywhere in the program.
+    definitions: HashMap<Value, Inst>,
+    /// Values defined by an instruction already walked.
+    defined: HashMap<Value, Inst>,
+    /// Values freed so far, by the `free` that freed them.
+    freed: HashMap<Value, Inst>,
+    /// Input and output names taken so far.
+    names: HashMap<(Opcode, String), Inst>,
+}
+
 struct Verifier<'a> {
     program: &'a Program,
     errors: Vec<VerifierError>,
@@ -94,67 +107,83 @@ impl Verifier<'_> {
 
     fn run(&mut self) {
         let program = self.program;
-        let definitions = all_definitions(program);
-        let mut defined: HashMap<Value, Inst> = HashMap::new();
-        let mut freed: HashMap<Value, Inst> = HashMap::new();
-        let mut names: HashMap<(Opcode, String), Inst> = HashMap::new();
+        let mut scope = Scope {
+            definitions: all_definitions(program),
+            ..Scope::default()
+        };
         let mut outputs = 0;
         for (inst, data) in program.instructions() {
-            for &arg in &data.args {
-                if let Some(free) = freed.get(&arg) {
-                    let message = if data.opcode == Opcode::Free {
-                        format!("{arg} is freed twice (first by {free})")
-                    } else {
-                        format!("{arg} is used after it is freed by {free}")
-                    };
-                    self.report(inst, message);
-                } else if !defined.contains_key(&arg) {
-                    let message = match definitions.get(&arg) {
-                        Some(def) => format!("{arg} is used before its definition by {def}"),
-                        None => format!("{arg} is never defined"),
-                    };
-                    self.report(inst, message);
-                }
-            }
-            if data.opcode == Opcode::Free {
-                freed.extend(data.args.iter().map(|&a| (a, inst)));
-            }
-            for &result in &data.results {
-                match defined.get(&result) {
-                    Some(&first) => {
-                        self.report(inst, format!("{result} is already defined by {first}"))
-                    }
-                    None => {
-                        defined.insert(result, inst);
-                    }
-                }
-            }
-            if let Immediate::Io(spec) = &data.imm {
-                match names.entry((data.opcode, spec.name.clone())) {
-                    Entry::Occupied(first) => {
-                        let message = format!(
-                            "{} name {:?} is already used by {}",
-                            data.opcode.mnemonic(),
-                            spec.name,
-                            first.get()
-                        );
-                        self.report(inst, message);
-                    }
-                    Entry::Vacant(slot) => {
-                        slot.insert(inst);
-                    }
-                }
-            }
+            self.check_lifetimes(inst, data, &mut scope);
+            self.check_names(inst, data, &mut scope.names);
             outputs += usize::from(data.opcode == Opcode::Output);
             self.check_types(inst);
             self.check_keys(inst);
         }
         if outputs == 0 {
+            let message = "the program has no output".to_string();
             self.errors.push(VerifierError {
                 inst: None,
                 printed: String::new(),
-                message: "the program has no output".into(),
+                message,
             });
+        }
+    }
+
+    /// Rules 1, 2 and 9: operands defined earlier and not freed; results defined once.
+    fn check_lifetimes(&mut self, inst: Inst, data: &InstData, scope: &mut Scope) {
+        for &arg in &data.args {
+            let message = if let Some(free) = scope.freed.get(&arg) {
+                if data.opcode == Opcode::Free {
+                    format!("{arg} is freed twice (first by {free})")
+                } else {
+                    format!("{arg} is used after it is freed by {free}")
+                }
+            } else if scope.defined.contains_key(&arg) {
+                continue;
+            } else if let Some(def) = scope.definitions.get(&arg) {
+                format!("{arg} is used before its definition by {def}")
+            } else {
+                format!("{arg} is never defined")
+            };
+            self.report(inst, message);
+        }
+        if data.opcode == Opcode::Free {
+            scope.freed.extend(data.args.iter().map(|&a| (a, inst)));
+        }
+        for &result in &data.results {
+            match scope.defined.entry(result) {
+                Entry::Occupied(first) => self.report(
+                    inst,
+                    format!("{result} is already defined by {}", first.get()),
+                ),
+                Entry::Vacant(slot) => {
+                    slot.insert(inst);
+                }
+            }
+        }
+    }
+
+    /// Rule 10: input names and output names are unique.
+    fn check_names(
+        &mut self,
+        inst: Inst,
+        data: &InstData,
+        names: &mut HashMap<(Opcode, String), Inst>,
+    ) {
+        let Immediate::Io(spec) = &data.imm else {
+            return;
+        };
+        match names.entry((data.opcode, spec.name.clone())) {
+            Entry::Occupied(first) => {
+                let (op, name, first) = (data.opcode.mnemonic(), &spec.name, first.get());
+                self.report(
+                    inst,
+                    format!("{op} name {name:?} is already used by {first}"),
+                );
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(inst);
+            }
         }
     }
 
