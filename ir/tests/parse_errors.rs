@@ -69,7 +69,7 @@ fn syntax_errors_name_the_line() {
     check(
         &format!("{X}%1 = neg %99999999 : ct<l=1, s=2^40, n=8>"),
         2,
-        "value number 99999999 is too large",
+        "value number 99999999 is too large (at most 4194304)",
     );
     check(
         &format!("{X}%1 = neg %0 : ct<l=1, s=2^2147483647*2, n=8>"),

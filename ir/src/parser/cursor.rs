@@ -7,8 +7,9 @@ use crate::recipe::{Recipe, Selector};
 use crate::scale::Scale;
 use crate::types::{Type, ValueKind};
 
-/// Value numbers above this are refused, so a typo cannot make the parser allocate gigabytes.
-pub const MAX_VALUE_NUMBER: u32 = 1 << 24;
+/// Value numbers above this are refused, so a typo cannot make the parser allocate hundreds of
+/// megabytes for the value table (4M values is far beyond any model we compile).
+pub const MAX_VALUE_NUMBER: u32 = 1 << 22;
 
 /// A number token: integers stay exact, anything with `.` or an exponent is a float.
 #[derive(Clone, Copy, Debug, PartialEq)]
