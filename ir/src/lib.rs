@@ -8,6 +8,23 @@
 //! - `Display`/`Debug` of a program print the stable textual form, [`parse`] reads it back,
 //!   and [`verify`] checks every typing, level, scale, key and lifetime rule, reporting all
 //!   violations. The format and rules are documented in `docs/ir.md`.
+//!
+//! ```
+//! use fhec_ir::{Builder, IoSpec, Opaque, Recipe, Scale, Type, parse, verify};
+//!
+//! let io = |name: &str| IoSpec { name: name.into(), layout: Opaque::from_ron("()").unwrap() };
+//! let mut b = Builder::new();
+//! let x = b.input(io("x"), Type::cipher(1, Scale::pow2(40), 8))?;
+//! let w = b.plain(Recipe::new("w"), Type::plain(1, Scale::prime(1), 8))?;
+//! let y = b.mul_plain(x, w)?;
+//! let y = b.rescale(y)?; // exactly 2^40 again: the weight was encoded at q1
+//! b.output(y, io("y"))?;
+//! let program = b.finish();
+//! verify(&program)?;
+//! assert!(program.to_string().contains("%3 = rescale %2                         : ct<l=0, s=2^40, n=8>"));
+//! assert_eq!(parse(&program.to_string())?, program);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod builder;
 mod edit;
