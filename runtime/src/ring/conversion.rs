@@ -25,6 +25,9 @@ use rayon::prelude::*;
 /// residue plus 15 products stays below 2^128.
 const LAZY_PRODUCTS: usize = 15;
 
+/// Coefficients converted together (accumulators of 1 KiB).
+const CONVERSION_BLOCK: usize = 64;
+
 /// Coefficients per parallel task when computing overflows.
 const OVERFLOW_CHUNK: usize = 1024;
 
@@ -171,25 +174,39 @@ impl BaseConverter {
 
     /// Second step for target prime `j`: `out[k] = Σ_i y_i[k]·(B/b_i) − overflow[k]·B − ⌊B/2⌋
     /// mod c_j`, the centered lift of `x` modulo `c_j`, from the output of [`Self::prepare`].
+    ///
+    /// Works on blocks of coefficients so that every source limb is read contiguously and the
+    /// 128-bit accumulators stay in cache.
     pub fn convert_limb(&self, scaled_source: &[u64], overflow: &[u64], j: usize, out: &mut [u64]) {
         let n = out.len();
         let s = self.source.len();
         let row = &self.hat_in_target[j * s..(j + 1) * s];
         let m = &self.target[j];
         let (product, half) = (self.product_in_target[j], self.half_in_target[j]);
-        for (k, (dst, &v)) in out.iter_mut().zip(overflow).enumerate() {
-            let mut acc = 0u128;
+        let mut accumulators = [0u128; CONVERSION_BLOCK];
+        for (block, (out_block, overflow_block)) in out
+            .chunks_mut(CONVERSION_BLOCK)
+            .zip(overflow.chunks(CONVERSION_BLOCK))
+            .enumerate()
+        {
+            let start = block * CONVERSION_BLOCK;
+            let acc = &mut accumulators[..out_block.len()];
+            acc.fill(0);
             let mut pending = 0;
-            for (i, &c) in row.iter().enumerate() {
-                acc += scaled_source[i * n + k] as u128 * c as u128;
+            for (limb, &c) in scaled_source.chunks_exact(n).zip(row) {
+                let y = &limb[start..start + acc.len()];
+                for (a, &y) in acc.iter_mut().zip(y) {
+                    *a += y as u128 * c as u128;
+                }
                 pending += 1;
                 if pending == LAZY_PRODUCTS {
-                    acc = m.reduce_u128(acc) as u128;
+                    acc.iter_mut().for_each(|a| *a = m.reduce_u128(*a) as u128);
                     pending = 0;
                 }
             }
-            let sum = m.reduce_u128(acc);
-            *dst = m.sub(m.sub(sum, m.mul_shoup(v, product)), half);
+            for ((dst, &a), &v) in out_block.iter_mut().zip(acc.iter()).zip(overflow_block) {
+                *dst = m.sub(m.sub(m.reduce_u128(a), m.mul_shoup(v, product)), half);
+            }
         }
     }
 }
