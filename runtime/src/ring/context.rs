@@ -240,6 +240,47 @@ impl RingContext {
         self.transform(poly, Form::Coefficient);
     }
 
+    /// A polynomial from raw limb-major data (as [`RnsPoly::data`] returns it), checked: the
+    /// length must match the shape and every word must be reduced modulo its limb's prime.
+    /// For data from outside the process (files), where a mismatch is an error, not a bug.
+    pub fn poly_from_data(
+        &self,
+        level: Level,
+        with_special: bool,
+        form: Form,
+        data: Vec<u64>,
+    ) -> Result<RnsPoly, RingError> {
+        if level > self.max_level() {
+            return Err(RingError::LevelOutOfRange {
+                level: level.0,
+                max_level: self.max_level().0,
+            });
+        }
+        let n = self.degree();
+        let p_limbs = if with_special { self.p.len() } else { 0 };
+        let limbs = level.limbs() + p_limbs;
+        if data.len() != limbs * n {
+            return Err(RingError::PolyLength {
+                got: data.len(),
+                expected: limbs * n,
+                limbs,
+                degree: n,
+            });
+        }
+        for (limb, words) in data.chunks_exact(n).enumerate() {
+            let modulus = self.limb_prime(level.limbs(), limb).0.value();
+            if let Some(index) = words.iter().position(|&w| w >= modulus) {
+                return Err(RingError::UnreducedValue {
+                    limb,
+                    index,
+                    value: words[index],
+                    modulus,
+                });
+            }
+        }
+        Ok(RnsPoly::from_parts(n, level.limbs(), p_limbs, form, data))
+    }
+
     /// A polynomial from signed integer coefficients (reduced into every limb), in coefficient
     /// form, at `level`, in QP when `with_special`.
     ///
