@@ -175,3 +175,11 @@ fn raw_data_round_trips_and_bad_data_is_refused() {
         }
     );
 }
+
+#[test]
+fn ring_types_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<RingContext>();
+    shareable::<fhec_runtime::ring::RnsPoly>();
+    shareable::<fhec_runtime::ring::GaloisPermutation>();
+}
