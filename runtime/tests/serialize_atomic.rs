@@ -9,7 +9,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use fhec_runtime::serialize::{
-    Codec, ObjectKind, ParamsHash, PayloadError, Problem, Reader, Writer, read_file, write_file,
+    Codec, ObjectKind, ParamHash, PayloadError, Problem, Reader, Writer, read_file, write_file,
 };
 
 /// What the test object's encoder does.
@@ -96,8 +96,8 @@ impl<const SECRET: bool> Codec for Blob<SECRET> {
     }
 }
 
-fn params() -> ParamsHash {
-    ParamsHash([1; 32])
+fn params() -> ParamHash {
+    ParamHash([1; 32])
 }
 
 /// The names in `dir`, sorted.

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use fhec_runtime::serialize::{
-    Codec, FileError, HEADER_LEN, Header, ObjectKind, ParamsHash, PayloadError, Problem, Reader,
+    Codec, FileError, HEADER_LEN, Header, ObjectKind, ParamHash, PayloadError, Problem, Reader,
     Writer, from_bytes, read_file, read_file_any_params, read_header, to_bytes, write_file,
 };
 use proptest::prelude::*;
@@ -90,8 +90,8 @@ impl Codec for RawPayload {
     }
 }
 
-fn params() -> ParamsHash {
-    ParamsHash([0x5a; 32])
+fn params() -> ParamHash {
+    ParamHash([0x5a; 32])
 }
 
 /// A sample whose limbs (3 × 2^14 values after a 3-byte label) cross the 128 KiB I/O buffer
@@ -297,7 +297,7 @@ fn unknown_versions_are_refused() {
 fn other_parameters_and_other_kinds_are_refused() {
     let scratch = Scratch::new();
     let path = scratch.file("x.ct", &scratch.good_bytes());
-    let other = ParamsHash([0x11; 32]);
+    let other = ParamHash([0x11; 32]);
     let error = read_file::<Sample>(&path, &other).unwrap_err();
     assert_problem!(
         error,

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use fhec_runtime::serialize::{
-    Codec, Header, ObjectKind, ParamsHash, PayloadError, Reader, Writer, from_bytes, to_bytes,
+    Codec, Header, ObjectKind, ParamHash, PayloadError, Reader, Writer, from_bytes, to_bytes,
 };
 
 /// A small object using every payload primitive.
@@ -65,8 +65,8 @@ fn golden() -> Golden {
     }
 }
 
-fn params() -> ParamsHash {
-    ParamsHash(std::array::from_fn(|i| 0xa0 + i as u8))
+fn params() -> ParamHash {
+    ParamHash(std::array::from_fn(|i| 0xa0 + i as u8))
 }
 
 /// The file, 16 bytes a line.
@@ -130,7 +130,7 @@ fn the_layout_matches_the_documentation() {
     assert_eq!(u16_at(8), 1, "format version");
     assert_eq!(u16_at(10), ObjectKind::Plaintext.code());
     assert_eq!(bytes[12..16], 1u32.to_le_bytes(), "payload version");
-    assert_eq!(bytes[16..48], *params().as_bytes());
+    assert_eq!(bytes[16..48], params().0);
     let payload = &bytes[96..];
     assert_eq!(bytes[48..56], (payload.len() as u64).to_le_bytes());
     assert_eq!(bytes[56..88], *blake3::hash(payload).as_bytes());

@@ -24,7 +24,7 @@
 //! is called.
 //!
 //! ```
-//! use fhec_runtime::serialize::{Codec, ObjectKind, PayloadError, Reader, Writer};
+//! use fhec_runtime::serialize::{Codec, ObjectKind, ParamHash, PayloadError, Reader, Writer};
 //!
 //! /// A toy stand-in for a CKKS object: a level and its coefficients.
 //! struct Limbs {
@@ -60,7 +60,7 @@
 //!     }
 //! }
 //!
-//! let params = [3u8; 32].into();
+//! let params = ParamHash([3; 32]);
 //! let bytes = fhec_runtime::serialize::to_bytes(&Limbs { level: 2, coeffs: vec![5, 6] }, &params)?;
 //! let back: Limbs = fhec_runtime::serialize::from_bytes(&bytes, "memory".as_ref(), &params)?;
 //! assert_eq!((back.level, back.coeffs), (2, vec![5, 6]));

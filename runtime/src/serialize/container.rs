@@ -17,29 +17,29 @@ use super::atomic::write_atomically;
 use super::codec::Codec;
 use super::error::{FileError, PayloadError, Problem};
 use super::header::{HEADER_LEN, Header, MAX_PAYLOAD_LEN};
-use super::kind::ParamsHash;
 use super::reader::Reader;
 use super::writer::Writer;
+use fhec_params::ParamHash;
 
 /// Writes `value`, made for the parameters `params`, to `path`, atomically: on failure the
 /// previous file (if any) is untouched and nothing else is left behind.
 ///
 /// Secret kinds ([`ObjectKind::is_secret`](super::ObjectKind::is_secret)) are created with
 /// mode 0600 and refused inside a directory named `public`.
-pub fn write_file<T: Codec>(path: &Path, params: &ParamsHash, value: &T) -> Result<(), FileError> {
+pub fn write_file<T: Codec>(path: &Path, params: &ParamHash, value: &T) -> Result<(), FileError> {
     write_atomically(path, T::KIND, |file| write_container(file, params, value))
 }
 
 /// Reads a `T` made for the parameters `params` from `path`, refusing a file of another kind,
 /// for other parameters, of a newer version, truncated, corrupt or not from fhec.
-pub fn read_file<T: Codec>(path: &Path, params: &ParamsHash) -> Result<T, FileError> {
+pub fn read_file<T: Codec>(path: &Path, params: &ParamHash) -> Result<T, FileError> {
     read_file_checked(path, Some(params)).map(|(value, _)| value)
 }
 
 /// Reads a `T` whatever parameters it was made for, and returns their hash: for a parameter-set
 /// file, whose caller learns the parameters from it (and should check the returned hash
 /// against the hash of the decoded parameters).
-pub fn read_file_any_params<T: Codec>(path: &Path) -> Result<(T, ParamsHash), FileError> {
+pub fn read_file_any_params<T: Codec>(path: &Path) -> Result<(T, ParamHash), FileError> {
     read_file_checked(path, None)
 }
 
@@ -55,7 +55,7 @@ pub fn read_header(path: &Path) -> Result<Header, FileError> {
 /// is wiped on drop: a secret object leaves no stray copy.
 pub fn to_bytes<T: Codec>(
     value: &T,
-    params: &ParamsHash,
+    params: &ParamHash,
 ) -> Result<Zeroizing<Vec<u8>>, PayloadError> {
     let mut counter = ByteCounter(0);
     value.encode(&mut Writer::new(&mut counter))?;
@@ -70,11 +70,7 @@ pub fn to_bytes<T: Codec>(
 }
 
 /// Reads a `T` from the bytes of a complete file; `name` stands for the file in errors.
-pub fn from_bytes<T: Codec>(
-    bytes: &[u8],
-    name: &Path,
-    params: &ParamsHash,
-) -> Result<T, FileError> {
+pub fn from_bytes<T: Codec>(bytes: &[u8], name: &Path, params: &ParamHash) -> Result<T, FileError> {
     let mut source = bytes;
     read_container(&mut source, bytes.len() as u64, Some(params))
         .map(|(value, _)| value)
@@ -83,8 +79,8 @@ pub fn from_bytes<T: Codec>(
 
 fn read_file_checked<T: Codec>(
     path: &Path,
-    params: Option<&ParamsHash>,
-) -> Result<(T, ParamsHash), FileError> {
+    params: Option<&ParamHash>,
+) -> Result<(T, ParamHash), FileError> {
     let mut file = open(path)?;
     let file_len = file_len(path, &file)?;
     read_container(&mut file, file_len, params).map_err(|problem| FileError::new(path, problem))
@@ -117,7 +113,7 @@ fn file_len(path: &Path, file: &File) -> Result<u64, FileError> {
 /// Placeholder header, payload, then the real header over the placeholder.
 fn write_container<T: Codec, W: Write + Seek>(
     sink: &mut W,
-    params: &ParamsHash,
+    params: &ParamHash,
     value: &T,
 ) -> Result<(), Problem> {
     let write_error = |source| Problem::Io {
@@ -186,8 +182,8 @@ fn read_start(source: &mut dyn Read, file_len: u64) -> Result<Header, Problem> {
 fn read_container<T: Codec>(
     source: &mut dyn Read,
     file_len: u64,
-    params: Option<&ParamsHash>,
-) -> Result<(T, ParamsHash), Problem> {
+    params: Option<&ParamHash>,
+) -> Result<(T, ParamHash), Problem> {
     let header = read_start(source, file_len)?;
     check_header::<T>(&header, file_len, params)?;
     let read_error = |source| Problem::Io {
@@ -223,7 +219,7 @@ fn read_container<T: Codec>(
 fn check_header<T: Codec>(
     header: &Header,
     file_len: u64,
-    params: Option<&ParamsHash>,
+    params: Option<&ParamHash>,
 ) -> Result<(), Problem> {
     if header.kind != T::KIND {
         return Err(Problem::WrongKind {

@@ -12,7 +12,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::header::{FORMAT_VERSION, HEADER_LEN, MAGIC};
-use super::kind::{ObjectKind, ParamsHash};
+use super::kind::{ObjectKind, hex};
+use fhec_params::ParamHash;
 
 /// A problem met while encoding or decoding one object's payload.
 #[derive(Debug, thiserror::Error)]
@@ -116,9 +117,9 @@ pub enum Problem {
     /// The file was made for other parameters.
     ParamsMismatch {
         /// The parameter hash the caller expected.
-        expected: ParamsHash,
+        expected: ParamHash,
         /// The parameter hash in the file.
-        found: ParamsHash,
+        found: ParamHash,
     },
     /// The header announces a payload larger than any fhec writes.
     PayloadTooLarge {
@@ -163,7 +164,7 @@ impl fmt::Display for Problem {
             Problem::NotFhec { starts_with } => write!(
                 f,
                 "not an fhec file: it starts with {starts_with}, fhec files start with {}",
-                super::kind::hex(&MAGIC)
+                hex(&MAGIC)
             ),
             Problem::TruncatedHeader { file_len } => write!(
                 f,
@@ -195,8 +196,8 @@ impl fmt::Display for Problem {
             Problem::ParamsMismatch { expected, found } => write!(
                 f,
                 "made for other parameters: file has parameter hash {}..., expected {}...",
-                found.short_hex(),
-                expected.short_hex()
+                hex(&found.0[..8]),
+                hex(&expected.0[..8])
             ),
             Problem::PayloadTooLarge { len, max } => write!(
                 f,

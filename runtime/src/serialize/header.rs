@@ -20,7 +20,8 @@
 //! change everything after it.
 
 use super::error::Problem;
-use super::kind::{ObjectKind, ParamsHash, hex};
+use super::kind::{ObjectKind, hex};
+use fhec_params::ParamHash;
 
 /// The first 8 bytes of every fhec file. The non-ASCII first byte and the CR LF / Ctrl-Z tail
 /// catch files mangled by text-mode transfers, as in PNG's signature.
@@ -53,7 +54,7 @@ pub struct Header {
     /// writing time).
     pub payload_version: u32,
     /// The parameters the object was made for.
-    pub params: ParamsHash,
+    pub params: ParamHash,
     /// Payload length in bytes.
     pub payload_len: u64,
     /// BLAKE3 of the payload.
@@ -68,7 +69,7 @@ impl Header {
         bytes[VERSION_AT..KIND_AT].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
         bytes[KIND_AT..PAYLOAD_VERSION_AT].copy_from_slice(&self.kind.code().to_le_bytes());
         bytes[PAYLOAD_VERSION_AT..PARAMS_AT].copy_from_slice(&self.payload_version.to_le_bytes());
-        bytes[PARAMS_AT..PAYLOAD_LEN_AT].copy_from_slice(self.params.as_bytes());
+        bytes[PARAMS_AT..PAYLOAD_LEN_AT].copy_from_slice(&self.params.0);
         bytes[PAYLOAD_LEN_AT..PAYLOAD_CHECKSUM_AT].copy_from_slice(&self.payload_len.to_le_bytes());
         bytes[PAYLOAD_CHECKSUM_AT..HEADER_CHECKSUM_AT].copy_from_slice(&self.payload_checksum);
         let checksum = header_checksum(&bytes);
@@ -110,7 +111,7 @@ impl Header {
         Ok(Header {
             kind,
             payload_version: u32::from_le_bytes(field(start, PAYLOAD_VERSION_AT)),
-            params: ParamsHash(field(start, PARAMS_AT)),
+            params: ParamHash(field(start, PARAMS_AT)),
             payload_len: u64::from_le_bytes(field(start, PAYLOAD_LEN_AT)),
             payload_checksum: field(start, PAYLOAD_CHECKSUM_AT),
         })
@@ -138,7 +139,7 @@ mod tests {
         Header {
             kind: ObjectKind::Ciphertext,
             payload_version: 3,
-            params: ParamsHash([7; 32]),
+            params: ParamHash([7; 32]),
             payload_len: 1 << 20,
             payload_checksum: [9; 32],
         }

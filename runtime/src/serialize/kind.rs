@@ -1,6 +1,6 @@
-//! What a serialized file holds ([`ObjectKind`]) and which parameters it was made for
-//! ([`ParamsHash`]). Both are written into every file header so that a file is never mistaken
-//! for another kind of object or used with parameters it was not made for.
+//! What a serialized file holds ([`ObjectKind`]), written into every file header so that a
+//! file is never mistaken for another kind of object. (Which parameters it was made for is
+//! `fhec_params::ParamHash`, computed where the parameters are validated.)
 
 use std::fmt;
 
@@ -75,41 +75,6 @@ impl fmt::Display for ObjectKind {
     }
 }
 
-/// A 32-byte digest identifying a parameter set, computed by `fhec-params` and stored in every
-/// file header; reading a file made for other parameters is refused.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ParamsHash(pub [u8; 32]);
-
-impl ParamsHash {
-    /// The digest bytes.
-    pub fn as_bytes(&self) -> &[u8; 32] {
-        &self.0
-    }
-
-    /// The first 8 bytes in hex: enough to tell two parameter sets apart in an error message.
-    pub fn short_hex(&self) -> String {
-        hex(&self.0[..8])
-    }
-}
-
-impl From<[u8; 32]> for ParamsHash {
-    fn from(bytes: [u8; 32]) -> Self {
-        ParamsHash(bytes)
-    }
-}
-
-impl fmt::Display for ParamsHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex(&self.0))
-    }
-}
-
-impl fmt::Debug for ParamsHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ParamsHash({})", self.short_hex())
-    }
-}
-
 /// Lower-case hex of `bytes`, used in error messages.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
@@ -135,15 +100,5 @@ mod tests {
             .filter(|k| k.is_secret())
             .collect();
         assert_eq!(secret, vec![ObjectKind::SecretKey]);
-    }
-
-    #[test]
-    fn params_hash_prints_hex() {
-        let mut bytes = [0u8; 32];
-        bytes[0] = 0xab;
-        bytes[7] = 0x01;
-        let hash = ParamsHash(bytes);
-        assert_eq!(hash.short_hex(), "ab00000000000001");
-        assert_eq!(hash.to_string().len(), 64);
     }
 }

@@ -2,7 +2,7 @@
 //! format for all of them, safe to read from untrusted or damaged storage.
 //!
 //! A file is a 96-byte [`Header`] (magic, format version, [`ObjectKind`], payload version,
-//! [`ParamsHash`], payload length and checksums) followed by the object's payload, which its
+//! [`ParamHash`], payload length and checksums) followed by the object's payload, which its
 //! [`Codec`] impl writes through a [`Writer`] and reads back through a [`Reader`].
 //!
 //! - Reading refuses, each with its own [`Problem`] in a [`FileError`] naming the file: a file
@@ -23,6 +23,7 @@ mod codec;
 mod container;
 mod error;
 mod header;
+mod impls;
 mod kind;
 mod reader;
 mod writer;
@@ -32,7 +33,9 @@ pub use container::{
     from_bytes, read_file, read_file_any_params, read_header, to_bytes, write_file,
 };
 pub use error::{FileError, PayloadError, Problem};
+pub use fhec_params::ParamHash;
 pub use header::{FORMAT_VERSION, HEADER_LEN, Header, MAGIC, MAX_PAYLOAD_LEN};
-pub use kind::{ObjectKind, ParamsHash};
+pub use impls::read_params_file;
+pub use kind::ObjectKind;
 pub use reader::Reader;
 pub use writer::Writer;
