@@ -178,6 +178,8 @@ fn payloads_round_trip_through_files_and_memory() {
             "{name}"
         );
         let in_memory = to_bytes(&sample, &params()).unwrap();
+        // Sized exactly up front: no reallocation left a stray copy behind.
+        assert_eq!(in_memory.capacity(), in_memory.len(), "{name}");
         assert_eq!(
             *in_memory,
             fs::read(&path).unwrap(),

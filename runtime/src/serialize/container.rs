@@ -57,9 +57,12 @@ pub fn to_bytes<T: Codec>(
     value: &T,
     params: &ParamHash,
 ) -> Result<Zeroizing<Vec<u8>>, PayloadError> {
-    let mut counter = ByteCounter(0);
-    value.encode(&mut Writer::new(&mut counter))?;
-    let mut bytes = Zeroizing::new(Vec::with_capacity(HEADER_LEN + counter.0 as usize));
+    let mut sink = io::sink();
+    let mut measure = Writer::new(&mut sink);
+    value.encode(&mut measure)?;
+    let payload_len = measure.position();
+    drop(measure);
+    let mut bytes = Zeroizing::new(Vec::with_capacity(HEADER_LEN + payload_len as usize));
     write_container(&mut Cursor::new(&mut *bytes), params, value).map_err(
         |problem| match problem {
             Problem::EncodeFailed { source, .. } => source,
@@ -261,18 +264,4 @@ fn check_header<T: Codec>(
         });
     }
     Ok(())
-}
-
-/// A sink that only counts bytes, to size a buffer before encoding into it.
-struct ByteCounter(u64);
-
-impl Write for ByteCounter {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0 += bytes.len() as u64;
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
