@@ -63,6 +63,7 @@ impl<const SECRET: bool> Codec for Blob<SECRET> {
         ObjectKind::PublicKey
     };
     const VERSION: u32 = 1;
+    type Context = ();
 
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), PayloadError> {
         if self.behaviour != Behaviour::Succeed {
@@ -91,7 +92,7 @@ impl<const SECRET: bool> Codec for Blob<SECRET> {
         Ok(())
     }
 
-    fn decode(r: &mut Reader<'_>, _version: u32) -> Result<Self, PayloadError> {
+    fn decode(r: &mut Reader<'_>, _version: u32, _: &()) -> Result<Self, PayloadError> {
         Ok(Blob::new(&r.bytes(1 << 20)?))
     }
 }
@@ -144,7 +145,7 @@ fn a_failed_write_leaves_the_old_file_and_no_temporary() {
     assert!(panicked.is_err());
     assert_eq!(fs::read(&path).unwrap(), old);
     assert_eq!(listing(dir.path()), ["rot.key"]);
-    let back: PublicBlob = read_file(&path, &params()).unwrap();
+    let back: PublicBlob = read_file(&path, &params(), &()).unwrap();
     assert_eq!(back.bytes, b"old contents");
 }
 
@@ -199,7 +200,7 @@ fn secret_files_are_0600_from_creation() {
         .collect();
     assert_eq!(temporaries.len(), 1, "{seen:?}");
     assert_eq!(temporaries[0].1, 0o600, "{seen:?}");
-    let back: SecretBlob = read_file(&path, &params()).unwrap();
+    let back: SecretBlob = read_file(&path, &params(), &()).unwrap();
     assert_eq!(back.bytes, b"s");
 }
 
@@ -254,6 +255,7 @@ struct DebugProbe;
 impl Codec for DebugProbe {
     const KIND: ObjectKind = ObjectKind::SecretKey;
     const VERSION: u32 = 1;
+    type Context = ();
 
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), PayloadError> {
         w.fixed_bytes(b"TOPSECRET")?;
@@ -268,7 +270,7 @@ impl Codec for DebugProbe {
         Ok(())
     }
 
-    fn decode(r: &mut Reader<'_>, _version: u32) -> Result<Self, PayloadError> {
+    fn decode(r: &mut Reader<'_>, _version: u32, _: &()) -> Result<Self, PayloadError> {
         let _ = r.array::<17>()?;
         assert_eq!(format!("{r:?}"), "Reader { remaining: 0, .. }");
         Ok(DebugProbe)
@@ -280,5 +282,5 @@ fn debug_output_never_shows_payload_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("secret.key");
     write_file(&path, &params(), &DebugProbe).unwrap();
-    read_file::<DebugProbe>(&path, &params()).unwrap();
+    read_file::<DebugProbe>(&path, &params(), &()).unwrap();
 }

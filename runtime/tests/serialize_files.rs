@@ -34,6 +34,7 @@ const MAX_LIMBS: u64 = 64;
 impl Codec for Sample {
     const KIND: ObjectKind = ObjectKind::Ciphertext;
     const VERSION: u32 = 1;
+    type Context = ();
 
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), PayloadError> {
         w.u32(self.level)?;
@@ -47,7 +48,7 @@ impl Codec for Sample {
         Ok(())
     }
 
-    fn decode(r: &mut Reader<'_>, _version: u32) -> Result<Self, PayloadError> {
+    fn decode(r: &mut Reader<'_>, _version: u32, _: &()) -> Result<Self, PayloadError> {
         let level = r.u32()?;
         let scale = r.f64()?;
         let seed = r.array()?;
@@ -79,12 +80,13 @@ struct RawPayload(Vec<u8>);
 impl Codec for RawPayload {
     const KIND: ObjectKind = ObjectKind::Ciphertext;
     const VERSION: u32 = 1;
+    type Context = ();
 
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), PayloadError> {
         w.fixed_bytes(&self.0)
     }
 
-    fn decode(r: &mut Reader<'_>, _version: u32) -> Result<Self, PayloadError> {
+    fn decode(r: &mut Reader<'_>, _version: u32, _: &()) -> Result<Self, PayloadError> {
         let len = r.remaining();
         Ok(RawPayload(r.bytes(len)?))
     }
@@ -149,7 +151,7 @@ impl Scratch {
 
 /// Reads `path` as a `Sample`, expecting failure; checks the message names the file.
 fn refusal(path: &Path) -> FileError {
-    let error = read_file::<Sample>(path, &params()).expect_err("damaged file was accepted");
+    let error = read_file::<Sample>(path, &params(), &()).expect_err("damaged file was accepted");
     let message = error.to_string();
     assert!(
         message.starts_with(&format!("{}: ", path.display())),
@@ -173,7 +175,7 @@ fn payloads_round_trip_through_files_and_memory() {
         let path = scratch.dir.path().join(name);
         write_file(&path, &params(), &sample).unwrap();
         assert_eq!(
-            read_file::<Sample>(&path, &params()).unwrap(),
+            read_file::<Sample>(&path, &params(), &()).unwrap(),
             sample,
             "{name}"
         );
@@ -185,7 +187,7 @@ fn payloads_round_trip_through_files_and_memory() {
             fs::read(&path).unwrap(),
             "{name}: file and memory differ"
         );
-        let back: Sample = from_bytes(&in_memory, Path::new(name), &params()).unwrap();
+        let back: Sample = from_bytes(&in_memory, Path::new(name), &params(), &()).unwrap();
         assert_eq!(back, sample);
     }
 }
@@ -202,7 +204,7 @@ fn header_and_any_params_reading_report_the_file_contents() {
         header.payload_len,
         fs::metadata(&path).unwrap().len() - HEADER_LEN as u64
     );
-    let (value, found) = read_file_any_params::<Sample>(&path).unwrap();
+    let (value, found) = read_file_any_params::<Sample>(&path, &()).unwrap();
     assert_eq!((value, found), (large_sample(), params()));
 }
 
@@ -300,7 +302,7 @@ fn other_parameters_and_other_kinds_are_refused() {
     let scratch = Scratch::new();
     let path = scratch.file("x.ct", &scratch.good_bytes());
     let other = ParamHash([0x11; 32]);
-    let error = read_file::<Sample>(&path, &other).unwrap_err();
+    let error = read_file::<Sample>(&path, &other, &()).unwrap_err();
     assert_problem!(
         error,
         Problem::ParamsMismatch { expected, found } if *expected == other && *found == params()
@@ -444,7 +446,7 @@ proptest! {
     #[test]
     fn arbitrary_payloads_round_trip_in_memory(sample in arbitrary_sample()) {
         let bytes = to_bytes(&sample, &params()).unwrap();
-        let back: Sample = from_bytes(&bytes, Path::new("memory"), &params()).unwrap();
+        let back: Sample = from_bytes(&bytes, Path::new("memory"), &params(), &()).unwrap();
         // Compare the scale bit for bit (NaN != NaN).
         prop_assert_eq!(back.scale.to_bits(), sample.scale.to_bits());
         prop_assert_eq!(

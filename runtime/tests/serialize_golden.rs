@@ -22,6 +22,7 @@ struct Golden {
 impl Codec for Golden {
     const KIND: ObjectKind = ObjectKind::Plaintext;
     const VERSION: u32 = 1;
+    type Context = ();
 
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), PayloadError> {
         w.u32(self.level)?;
@@ -33,7 +34,7 @@ impl Codec for Golden {
         self.limbs.iter().try_for_each(|limb| w.u64_slice(limb))
     }
 
-    fn decode(r: &mut Reader<'_>, _version: u32) -> Result<Self, PayloadError> {
+    fn decode(r: &mut Reader<'_>, _version: u32, _: &()) -> Result<Self, PayloadError> {
         let level = r.u32()?;
         let flag = r.u8()?;
         let scale = r.f64()?;
@@ -116,7 +117,7 @@ fn the_pinned_file_still_reads() {
         .flat_map(|line| (0..line.len()).step_by(2).map(move |at| &line[at..at + 2]))
         .map(|pair| u8::from_str_radix(pair, 16).unwrap())
         .collect();
-    let back: Golden = from_bytes(&bytes, Path::new("golden"), &params()).unwrap();
+    let back: Golden = from_bytes(&bytes, Path::new("golden"), &params(), &()).unwrap();
     assert_eq!(back, golden());
 }
 

@@ -60,7 +60,7 @@ fn every_preset_round_trips_through_a_file() {
         assert_eq!(back, params, "{name}");
         assert_eq!(back.hash(), params.hash(), "{name}");
         assert_eq!(
-            read_file::<CkksParams>(&path, &params.hash()).unwrap(),
+            read_file::<CkksParams>(&path, &params.hash(), &()).unwrap(),
             params
         );
     }
@@ -95,7 +95,7 @@ fn a_header_hash_that_is_not_the_parameters_hash_is_refused() {
     );
     assert!(error.to_string().contains("parameter hash"), "{error}");
 
-    let error = read_file::<CkksParams>(&path, &params.hash()).unwrap_err();
+    let error = read_file::<CkksParams>(&path, &params.hash(), &()).unwrap_err();
     assert!(
         matches!(error.problem(), Problem::ParamsMismatch { .. }),
         "{error}"
@@ -108,12 +108,13 @@ struct RawParams(Vec<u8>);
 impl Codec for RawParams {
     const KIND: ObjectKind = ObjectKind::Parameters;
     const VERSION: u32 = 1;
+    type Context = ();
 
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), PayloadError> {
         w.fixed_bytes(&self.0)
     }
 
-    fn decode(r: &mut Reader<'_>, _version: u32) -> Result<Self, PayloadError> {
+    fn decode(r: &mut Reader<'_>, _version: u32, _: &()) -> Result<Self, PayloadError> {
         let len = r.remaining();
         Ok(RawParams(r.bytes(len)?))
     }
@@ -125,7 +126,7 @@ fn decode_edited(literal: CkksParamsLiteral, edit: impl FnOnce(&mut Vec<u8>)) ->
     let mut payload = to_bytes(&params, &params.hash()).unwrap()[HEADER_LEN..].to_vec();
     edit(&mut payload);
     let forged = to_bytes(&RawParams(payload), &params.hash()).unwrap();
-    let error = from_bytes::<CkksParams>(&forged, Path::new("p.params"), &params.hash())
+    let error = from_bytes::<CkksParams>(&forged, Path::new("p.params"), &params.hash(), &())
         .expect_err("edited parameters were accepted");
     assert!(
         matches!(error.problem(), Problem::Malformed { .. }),

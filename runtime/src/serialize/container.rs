@@ -32,15 +32,23 @@ pub fn write_file<T: Codec>(path: &Path, params: &ParamHash, value: &T) -> Resul
 
 /// Reads a `T` made for the parameters `params` from `path`, refusing a file of another kind,
 /// for other parameters, of a newer version, truncated, corrupt or not from fhec.
-pub fn read_file<T: Codec>(path: &Path, params: &ParamHash) -> Result<T, FileError> {
-    read_file_checked(path, Some(params)).map(|(value, _)| value)
+/// `context` is what decoding validates the content against (see [`Codec::Context`]).
+pub fn read_file<T: Codec>(
+    path: &Path,
+    params: &ParamHash,
+    context: &T::Context,
+) -> Result<T, FileError> {
+    read_file_checked(path, Some(params), context).map(|(value, _)| value)
 }
 
 /// Reads a `T` whatever parameters it was made for, and returns their hash: for a parameter-set
 /// file, whose caller learns the parameters from it (and should check the returned hash
 /// against the hash of the decoded parameters).
-pub fn read_file_any_params<T: Codec>(path: &Path) -> Result<(T, ParamHash), FileError> {
-    read_file_checked(path, None)
+pub fn read_file_any_params<T: Codec>(
+    path: &Path,
+    context: &T::Context,
+) -> Result<(T, ParamHash), FileError> {
+    read_file_checked(path, None, context)
 }
 
 /// Reads and checks only the header of the file at `path` (e.g. to say what a file holds).
@@ -73,9 +81,14 @@ pub fn to_bytes<T: Codec>(
 }
 
 /// Reads a `T` from the bytes of a complete file; `name` stands for the file in errors.
-pub fn from_bytes<T: Codec>(bytes: &[u8], name: &Path, params: &ParamHash) -> Result<T, FileError> {
+pub fn from_bytes<T: Codec>(
+    bytes: &[u8],
+    name: &Path,
+    params: &ParamHash,
+    context: &T::Context,
+) -> Result<T, FileError> {
     let mut source = bytes;
-    read_container(&mut source, bytes.len() as u64, Some(params))
+    read_container(&mut source, bytes.len() as u64, Some(params), context)
         .map(|(value, _)| value)
         .map_err(|problem| FileError::new(name, problem))
 }
@@ -83,10 +96,12 @@ pub fn from_bytes<T: Codec>(bytes: &[u8], name: &Path, params: &ParamHash) -> Re
 fn read_file_checked<T: Codec>(
     path: &Path,
     params: Option<&ParamHash>,
+    context: &T::Context,
 ) -> Result<(T, ParamHash), FileError> {
     let mut file = open(path)?;
     let file_len = file_len(path, &file)?;
-    read_container(&mut file, file_len, params).map_err(|problem| FileError::new(path, problem))
+    read_container(&mut file, file_len, params, context)
+        .map_err(|problem| FileError::new(path, problem))
 }
 
 fn open(path: &Path) -> Result<File, FileError> {
@@ -186,6 +201,7 @@ fn read_container<T: Codec>(
     source: &mut dyn Read,
     file_len: u64,
     params: Option<&ParamHash>,
+    context: &T::Context,
 ) -> Result<(T, ParamHash), Problem> {
     let header = read_start(source, file_len)?;
     check_header::<T>(&header, file_len, params)?;
@@ -195,7 +211,7 @@ fn read_container<T: Codec>(
     };
 
     let mut reader = Reader::new(source, header.payload_len);
-    let decoded = T::decode(&mut reader, header.payload_version);
+    let decoded = T::decode(&mut reader, header.payload_version, context);
     if let Err(PayloadError::Io(source)) = decoded {
         return Err(read_error(source));
     }

@@ -23,6 +23,7 @@ const MAX_PRIMES: u64 = 512;
 impl Codec for CkksParams {
     const KIND: ObjectKind = ObjectKind::Parameters;
     const VERSION: u32 = 1;
+    type Context = ();
 
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), PayloadError> {
         let literal = self.literal();
@@ -45,7 +46,7 @@ impl Codec for CkksParams {
         w.u64_slice(self.p_primes())
     }
 
-    fn decode(r: &mut Reader<'_>, version: u32) -> Result<Self, PayloadError> {
+    fn decode(r: &mut Reader<'_>, version: u32, _: &()) -> Result<Self, PayloadError> {
         if version != 1 {
             return Err(PayloadError::UnsupportedVersion {
                 kind: Self::KIND,
@@ -99,7 +100,7 @@ impl Codec for CkksParams {
 /// Reads a parameter-set file, checking that the parameter hash in its header is the hash of
 /// the parameters it holds.
 pub fn read_params_file(path: &Path) -> Result<CkksParams, FileError> {
-    let (params, header_hash) = read_file_any_params::<CkksParams>(path)?;
+    let (params, header_hash) = read_file_any_params::<CkksParams>(path, &())?;
     if params.hash() != header_hash {
         let reason = "the header's parameter hash is not the hash of the parameters inside";
         let source = invalid("parameter hash", reason.to_string());
