@@ -25,6 +25,7 @@ mod error;
 mod header;
 mod impls;
 mod kind;
+mod poly;
 mod reader;
 mod writer;
 
@@ -37,5 +38,6 @@ pub use fhec_params::ParamHash;
 pub use header::{FORMAT_VERSION, HEADER_LEN, Header, MAGIC, MAX_PAYLOAD_LEN};
 pub use impls::read_params_file;
 pub use kind::ObjectKind;
+pub use poly::{read_poly, write_poly};
 pub use reader::Reader;
 pub use writer::Writer;
