@@ -1,0 +1,43 @@
+//! Files of fhec's CKKS objects (parameters, keys, ciphertexts, plaintexts): one container
+//! format for all of them, safe to read from untrusted or damaged storage.
+//!
+//! A file is a 96-byte [`Header`] (magic, format version, [`ObjectKind`], payload version,
+//! [`ParamHash`], payload length and checksums) followed by the object's payload, which its
+//! [`Codec`] impl writes through a [`Writer`] and reads back through a [`Reader`].
+//!
+//! - Reading refuses, each with its own [`Problem`] in a [`FileError`] naming the file: a file
+//!   that is not fhec's, of an unknown format version, truncated (in the header or the
+//!   payload), corrupt (header or payload checksum), of another kind, of an unsupported payload
+//!   version, made for other parameters, with an absurd length or trailing bytes, or whose
+//!   payload does not decode.
+//! - Lengths are checked against the real file length before anything is allocated.
+//! - Writing is atomic (temporary file, fsync, rename) and streams: the payload is hashed on
+//!   its way to the file, never built in memory first.
+//! - Secret objects are created 0600, never inside a `public` directory, and every buffer that
+//!   held their bytes is wiped; no secret byte reaches an error message or `Debug` output.
+//!
+//! `docs/file-formats.md` describes the byte layout for readers outside this crate.
+
+mod atomic;
+mod codec;
+mod container;
+mod error;
+mod header;
+mod impls;
+mod kind;
+mod poly;
+mod reader;
+mod writer;
+
+pub use codec::Codec;
+pub use container::{
+    from_bytes, read_file, read_file_any_params, read_header, to_bytes, write_file,
+};
+pub use error::{FileError, PayloadError, Problem};
+pub use fhec_params::ParamHash;
+pub use header::{FORMAT_VERSION, HEADER_LEN, Header, MAGIC, MAX_PAYLOAD_LEN};
+pub use impls::read_params_file;
+pub use kind::ObjectKind;
+pub use poly::{read_poly, write_poly};
+pub use reader::Reader;
+pub use writer::Writer;
