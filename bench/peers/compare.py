@@ -1,0 +1,360 @@
+#!/usr/bin/env python3
+"""Runs `fhec bench <kind>` and its OpenFHE peer with the same parameters, and compares them.
+
+Both benchmarks run one after the other in the same invocation (never at the same time: they
+would compete for the cores), with the same ring degree, moduli sizes, dnum, slots and thread
+count. The result is a table per operation with both figures and fhec/openfhe: a ratio for costs
+(time, bytes; below 1 means fhec is cheaper) and a difference for qualities (bits of precision,
+levels; above 0 means fhec is better).
+
+  compare.py --fhec target/release/fhec ckks --log-n 16 --levels 24 --threads 2
+  compare.py --fhec target/release/fhec bootstrap --slots 16384 --threads 2 --markdown
+  compare.py --render merged.json --markdown      (re-render a result saved with --json)
+
+Output: a plain table (default), a Markdown table for docs/benchmarks.md (--markdown), or the
+merged JSON of both runs and the rows (--json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PEER_SCRIPTS = {"ckks": HERE / "openfhe_ckks.py", "bootstrap": HERE / "openfhe_bootstrap.py"}
+DEFAULT_PYTHON = HERE / ".venv" / "bin" / "python"
+
+# Parameters passed identically to fhec and to the OpenFHE script, per bench kind:
+# (flag, type, default, help). None as default means "let each tool use its own default".
+SHARED_FLAGS = {
+    "ckks": [
+        ("--log-n", int, 16, "log2 of the ring degree"),
+        ("--levels", int, 24, "multiplicative levels"),
+        ("--scale-bits", int, 50, "bits of the scaling primes"),
+        ("--first-mod-bits", int, 60, "bits of the first prime"),
+        ("--dnum", int, 3, "key-switching digits"),
+        ("--slots", int, None, "slots per ciphertext (default N/2)"),
+        ("--repeats", int, 5, "timed repeats per operation"),
+    ],
+    "bootstrap": [
+        ("--log-n", int, 16, "log2 of the ring degree"),
+        ("--slots", int, 1 << 14, "slots bootstrapped"),
+        ("--level-budget", str, "3,3", "levels of CoeffToSlot,SlotToCoeff"),
+        ("--levels-after", int, None, "levels left to the circuit (default: each tool's own)"),
+        ("--scale-bits", int, 50, "bits of the scaling primes"),
+        ("--first-mod-bits", int, 60, "bits of the first prime"),
+        ("--dnum", int, 3, "key-switching digits"),
+        ("--repeats", int, 2, "timed bootstraps"),
+    ],
+}
+
+# Rows of the bootstrap table: (label, path in the JSON document, "cost" or "quality").
+BOOTSTRAP_ROWS = [
+    ("time (s, median)", ("time_s", "median"), "cost"),
+    ("time (s, min)", ("time_s", "min"), "cost"),
+    ("precision (bits, mean)", ("precision_bits", "mean"), "quality"),
+    ("precision (bits, worst slot)", ("precision_bits", "min"), "quality"),
+    ("levels left after", ("levels_out",), "quality"),
+    ("evaluation keys (bytes)", ("eval_key_bytes",), "cost"),
+    ("key generation (s)", ("keygen_s",), "cost"),
+    ("peak RSS (bytes)", ("peak_rss_bytes",), "cost"),
+]
+
+
+class CompareError(Exception):
+    """A failure to report as one clear line (missing binary, missing command, bad output)."""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command line: the fhec binary, output format, then the bench kind and its parameters."""
+    parser = argparse.ArgumentParser(
+        description="Run fhec's benchmark and the OpenFHE peer with equal parameters and compare.",
+    )
+    parser.add_argument("--fhec", help="path of the fhec binary (e.g. target/release/fhec)")
+    parser.add_argument(
+        "--python",
+        default=str(DEFAULT_PYTHON),
+        help="Python 3.10 with openfhe (default: bench/peers/.venv/bin/python, made by setup.sh)",
+    )
+    parser.add_argument(
+        "--fhec-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra argument for fhec only (repeatable), e.g. --fhec-arg=--preset",
+    )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    output.add_argument("--json", action="store_true", help="print the merged JSON")
+    parser.add_argument(
+        "--render",
+        metavar="MERGED_JSON",
+        help="do not run anything: re-render a merged JSON saved earlier with --json",
+    )
+    kinds = parser.add_subparsers(dest="kind", metavar="{ckks,bootstrap}")
+    for kind, flags in SHARED_FLAGS.items():
+        sub = kinds.add_parser(kind, help=f"compare `fhec bench {kind}` with OpenFHE")
+        sub.add_argument(
+            "--threads", type=int, default=os.cpu_count() or 1, help="threads for both (default: all cores)"
+        )
+        for flag, kind_type, default, help_text in flags:
+            sub.add_argument(flag, type=kind_type, default=default, help=f"{help_text} (default {default})")
+    args = parser.parse_args(argv)
+    if args.render is None and (args.kind is None or args.fhec is None):
+        parser.error("give --fhec PATH and a bench kind (ckks or bootstrap), or --render FILE")
+    return args
+
+
+def shared_arguments(args: argparse.Namespace) -> list[str]:
+    """The parameter flags given to both tools, in command-line form."""
+    arguments = ["--threads", str(args.threads)]
+    for flag, _, _, _ in SHARED_FLAGS[args.kind]:
+        value = getattr(args, flag.lstrip("-").replace("-", "_"))
+        if value is not None:
+            arguments += [flag, str(value)]
+    return arguments
+
+
+def check_fhec_has_bench(fhec: str, kind: str) -> None:
+    """Fails clearly when the binary is missing or has no `bench <kind>` command."""
+    path = Path(fhec)
+    if not path.is_file() or not os.access(path, os.X_OK):
+        raise CompareError(f"{fhec}: not an executable file (build it with `cargo build --release`)")
+    probe = subprocess.run([fhec, "bench", kind, "--help"], capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        said = (probe.stderr or probe.stdout).strip().splitlines()
+        first = said[0] if said else f"exit status {probe.returncode}"
+        raise CompareError(f"{fhec} has no `bench {kind}` command (it said: {first})")
+
+
+def run_json(command: list[str], who: str) -> dict:
+    """Runs a benchmark command, lets its progress through on stderr, and parses its stdout."""
+    print(f"[compare] running {who}: {shlex.join(command)}", file=sys.stderr, flush=True)
+    completed = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+    if completed.returncode != 0:
+        raise CompareError(f"{who} failed with exit status {completed.returncode}: {shlex.join(command)}")
+    try:
+        document = json.loads(completed.stdout)
+    except json.JSONDecodeError as exc:
+        raise CompareError(f"{who} did not print one JSON document on stdout ({exc})") from exc
+    if not isinstance(document, dict):
+        raise CompareError(f"{who} printed JSON that is not an object")
+    return document
+
+
+def lookup(document: dict, path: tuple[str, ...]):
+    """Value at a path of keys in a JSON document, or None where a key is missing."""
+    value = document
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def comparison(fhec_value, openfhe_value, sense: str) -> dict:
+    """fhec vs openfhe for one row: a ratio for costs, a difference for qualities."""
+    if not isinstance(fhec_value, (int, float)) or not isinstance(openfhe_value, (int, float)):
+        return {"ratio": None} if sense == "cost" else {"difference": None}
+    if sense == "cost":
+        return {"ratio": round(fhec_value / openfhe_value, 3) if openfhe_value else None}
+    difference = fhec_value - openfhe_value
+    return {"difference": difference if isinstance(difference, int) else round(difference, 2)}
+
+
+def ckks_rows(fhec: dict, openfhe: dict) -> list[dict]:
+    """One row per operation (fhec's order, then any only OpenFHE has): time and precision."""
+    fhec_ops = {op["name"]: op for op in fhec.get("ops", [])}
+    openfhe_ops = {op["name"]: op for op in openfhe.get("ops", [])}
+    names = list(fhec_ops) + [name for name in openfhe_ops if name not in fhec_ops]
+    rows = []
+    for name in names:
+        mine, theirs = fhec_ops.get(name, {}), openfhe_ops.get(name, {})
+        rows.append(
+            {
+                "op": name,
+                "fhec_median_ms": mine.get("median_ms"),
+                "openfhe_median_ms": theirs.get("median_ms"),
+                **comparison(mine.get("median_ms"), theirs.get("median_ms"), "cost"),
+                "fhec_precision_bits": mine.get("precision_bits"),
+                "openfhe_precision_bits": theirs.get("precision_bits"),
+                "note": theirs.get("note"),
+            }
+        )
+    return rows
+
+
+def bootstrap_rows(fhec: dict, openfhe: dict) -> list[dict]:
+    """One row per reported quantity of the bootstrap benchmark."""
+    rows = []
+    for label, path, sense in BOOTSTRAP_ROWS:
+        mine, theirs = lookup(fhec, path), lookup(openfhe, path)
+        rows.append({"quantity": label, "fhec": mine, "openfhe": theirs, **comparison(mine, theirs, sense)})
+    return rows
+
+
+def parameter_mismatches(fhec: dict, openfhe: dict) -> list[str]:
+    """Parameters that differ between the two runs (they should not, except where noted)."""
+    differences = []
+    if fhec.get("threads") != openfhe.get("threads"):
+        differences.append(f"threads: fhec {fhec.get('threads')}, openfhe {openfhe.get('threads')}")
+    if "slots" in fhec or "slots" in openfhe:
+        if fhec.get("slots") != openfhe.get("slots"):
+            differences.append(f"slots: fhec {fhec.get('slots')}, openfhe {openfhe.get('slots')}")
+    for key in ("log_n", "log_qp", "levels", "dnum", "security"):
+        mine, theirs = lookup(fhec, ("params", key)), lookup(openfhe, ("params", key))
+        if mine != theirs:
+            differences.append(f"{key}: fhec {mine}, openfhe {theirs}")
+    return differences
+
+
+def merge(kind: str, fhec: dict, openfhe: dict, command: str) -> dict:
+    """The merged document: both raw results, the rows and the parameter differences."""
+    rows = ckks_rows(fhec, openfhe) if kind == "ckks" else bootstrap_rows(fhec, openfhe)
+    return {
+        "bench": kind,
+        "command": command,
+        "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "threads": fhec.get("threads"),
+        "parameter_mismatches": parameter_mismatches(fhec, openfhe),
+        "rows": rows,
+        "fhec": fhec,
+        "openfhe": openfhe,
+    }
+
+
+def show(value, digits: int = 2) -> str:
+    """A table cell: numbers rounded, large integers grouped, missing values as a dash."""
+    if value is None:
+        return "-"
+    if isinstance(value, int) and abs(value) >= 10_000:
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def versus(row: dict) -> str:
+    """The fhec/openfhe cell: "0.85x" for a ratio, "+3.10" for a difference."""
+    if "ratio" in row:
+        return "-" if row["ratio"] is None else f"{row['ratio']:.2f}x"
+    difference = row["difference"]
+    if difference is None:
+        return "-"
+    return f"{difference:+d}" if isinstance(difference, int) else f"{difference:+.2f}"
+
+
+def table_cells(merged: dict) -> tuple[list[str], list[list[str]]]:
+    """Header and cells of the comparison table for either bench kind."""
+    if merged["bench"] == "ckks":
+        header = ["op", "fhec ms", "OpenFHE ms", "fhec/OpenFHE", "fhec bits", "OpenFHE bits"]
+        cells = [
+            [
+                row["op"],
+                show(row["fhec_median_ms"]),
+                show(row["openfhe_median_ms"]),
+                versus(row),
+                show(row["fhec_precision_bits"]),
+                show(row["openfhe_precision_bits"]),
+            ]
+            for row in merged["rows"]
+        ]
+    else:
+        header = ["quantity", "fhec", "OpenFHE", "fhec vs OpenFHE"]
+        cells = [
+            [row["quantity"], show(row["fhec"]), show(row["openfhe"]), versus(row)] for row in merged["rows"]
+        ]
+    return header, cells
+
+
+def render_text(merged: dict) -> str:
+    """A plain, aligned table for the terminal."""
+    header, cells = table_cells(merged)
+    widths = [max(len(line[column]) for line in [header, *cells]) for column in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True))
+        for line in [header, *cells]
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join([*lines, *footer(merged)]) + "\n"
+
+
+def render_markdown(merged: dict) -> str:
+    """A Markdown table with the command and date, ready for docs/benchmarks.md."""
+    header, cells = table_cells(merged)
+    lines = [
+        f"`{merged['command']}` — {merged['date_utc']}, {merged['threads']} threads",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+        *("| " + " | ".join(line) + " |" for line in cells),
+        "",
+    ]
+    return "\n".join([*lines, *footer(merged)]) + "\n"
+
+
+def footer(merged: dict) -> list[str]:
+    """Lines under the table: how to read it, and any parameter that differs."""
+    if merged["bench"] == "ckks":
+        lines = ["fhec/OpenFHE: ratio of median times (< 1: fhec faster)."]
+    else:
+        costs = "ratio for costs (< 1: fhec cheaper)"
+        qualities = "difference for bits and levels (> 0: fhec better)"
+        lines = [f"fhec vs OpenFHE: {costs}, {qualities}."]
+    lines += [f"parameters differ: {difference}" for difference in merged["parameter_mismatches"]]
+    return lines
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Runs both benchmarks and merges them."""
+    python = Path(args.python)
+    if not python.is_file():
+        raise CompareError(f"{python}: no Python with openfhe; run bench/peers/setup.sh first")
+    check_fhec_has_bench(args.fhec, args.kind)
+    shared = shared_arguments(args)
+    fhec_command = [args.fhec, "bench", args.kind, *shared, *args.fhec_arg, "--json"]
+    peer_command = [str(python), str(PEER_SCRIPTS[args.kind]), *shared]
+    fhec = run_json(fhec_command, "fhec")
+    openfhe = run_json(peer_command, "OpenFHE")
+    for who, document in (("fhec", fhec), ("OpenFHE", openfhe)):
+        if document.get("bench") != args.kind:
+            raise CompareError(f"{who} printed a {document.get('bench')!r} result, expected {args.kind!r}")
+    command = "bench/peers/compare.py " + shlex.join(sys.argv[1:])
+    return merge(args.kind, fhec, openfhe, command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    args = parse_args(argv)
+    try:
+        if args.render:
+            try:
+                with open(args.render, encoding="utf-8") as handle:
+                    merged = json.load(handle)
+            except (OSError, json.JSONDecodeError) as exc:
+                raise CompareError(f"{args.render}: cannot read a merged result ({exc})") from exc
+            if "rows" not in merged or merged.get("bench") not in SHARED_FLAGS:
+                raise CompareError(f"{args.render}: not a merged result written by compare.py --json")
+        else:
+            merged = run(args)
+    except CompareError as exc:
+        print(f"compare.py: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        json.dump(merged, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif args.markdown:
+        sys.stdout.write(render_markdown(merged))
+    else:
+        sys.stdout.write(render_text(merged))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
