@@ -47,7 +47,7 @@ SHARED_FLAGS = {
         ("--slots", int, 1 << 14, "slots bootstrapped"),
         ("--level-budget", str, "3,3", "levels of CoeffToSlot,SlotToCoeff"),
         ("--levels-after", int, None, "levels left to the circuit (default: each tool's own)"),
-        ("--scale-bits", int, 50, "bits of the scaling primes"),
+        ("--scale-bits", int, 52, "bits of the scaling primes"),
         ("--first-mod-bits", int, 60, "bits of the first prime"),
         ("--dnum", int, 3, "key-switching digits"),
         ("--repeats", int, 2, "timed bootstraps"),

@@ -19,7 +19,7 @@ Fields:
                   conjugation for bootstrapping), serialized in OpenFHE's binary format to a temp
                   directory; OpenFHE stores both halves of each key (no seed compression)
   keygen_s        seconds of EvalBootstrapKeyGen + EvalMultKeyGen (setup_s, the precomputation of
-                  the encoded DFT matrices by EvalBootstrapSetup, is reported apart)
+                  the encoded DFT matrices by EvalBootstrapPrecompute, is reported apart)
   peak_rss_bytes  ru_maxrss of the process at the end (KiB from the kernel, converted to bytes)
 
 Run it with the venv made by setup.sh; at N = 2^16 it needs minutes and about 10 GB of memory:
@@ -29,12 +29,18 @@ Run it with the venv made by setup.sh; at N = 2^16 it needs minutes and about 10
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import tempfile
 
 import numpy as np
 
 import peerlib
+
+# Levels after bootstrapping when the security check is off and nothing bounds the depth.
+INSECURE_LEVELS_AFTER = 4
+# Upper end of the search for the largest accepted --levels-after.
+MAX_LEVELS_AFTER = 40
 
 
 def parse_level_budget(text: str) -> list[int]:
@@ -54,7 +60,14 @@ def parse_args() -> argparse.Namespace:
         description="CKKS bootstrapping benchmark through OpenFHE, JSON on stdout "
         "(same shape as `fhec bench bootstrap --json`).",
     )
-    peerlib.add_common_arguments(parser, repeats=2, repeats_help="timed bootstraps")
+    peerlib.add_common_arguments(
+        parser,
+        repeats=2,
+        repeats_help="timed bootstraps",
+        # 52, not 50: OpenFHE's bootstrapping needs q_0 within its correction factor (8 bits at
+        # N = 2^16 and 2^14 slots) of the scale, and the first prime has 60 bits.
+        scale_bits=52,
+    )
     parser.add_argument(
         "--slots", type=int, default=1 << 14, help="slots bootstrapped, a power of two <= N/2 (default 16384)"
     )
@@ -67,16 +80,84 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--levels-after",
         type=int,
-        default=4,
+        default=None,
         help="levels left to the circuit after bootstrapping; the context depth is the "
-        "bootstrapping depth plus this (default 4, the most that fits 128-bit security at "
-        "N = 2^16 with 50-bit scale and dnum 3)",
+        "bootstrapping depth plus this (default: the most that OpenFHE accepts at 128-bit "
+        f"security; {INSECURE_LEVELS_AFTER} with --security none)",
+    )
+    parser.add_argument(
+        "--correction-factor",
+        type=int,
+        default=0,
+        help="OpenFHE's bootstrapping correction factor in bits (default 0: OpenFHE's own choice); "
+        "it must be at least first-mod-bits minus scale-bits",
     )
     args = parser.parse_args()
     peerlib.check_common_arguments(parser, args)
-    if args.levels_after < 0:
+    if args.levels_after is not None and args.levels_after < 0:
         parser.error("--levels-after must be non-negative")
+    if args.correction_factor < 0:
+        parser.error("--correction-factor must be non-negative")
     return args
+
+
+def build_context(openfhe, args: argparse.Namespace, bootstrap_depth: int):
+    """The bootstrapping context and the levels it leaves after bootstrapping.
+
+    With --levels-after given, exactly that; otherwise the largest count for which OpenFHE
+    accepts the parameters at the security level (it refuses a log QP above the bound).
+    """
+
+    def attempt(levels_after: int):
+        return peerlib.make_ckks_context(
+            openfhe,
+            log_n=args.log_n,
+            depth=bootstrap_depth + levels_after,
+            scale_bits=args.scale_bits,
+            first_mod_bits=args.first_mod_bits,
+            dnum=args.dnum,
+            slots=args.slots,
+            security=args.security,
+            scaling_technique=openfhe.FLEXIBLEAUTO,
+            bootstrapping=True,
+        )
+
+    wanted = args.levels_after
+    if wanted is None and args.security == "none":
+        wanted = INSECURE_LEVELS_AFTER
+    try:
+        if wanted is not None:
+            return attempt(wanted), wanted
+        best = None
+        for levels_after in range(MAX_LEVELS_AFTER + 1):
+            try:
+                best = (attempt(levels_after), levels_after)
+            except peerlib.ParametersRefused:
+                if best is None:
+                    raise
+                break
+        return best
+    except peerlib.ParametersRefused as exc:
+        raise SystemExit(str(exc)) from exc
+
+
+def check_correction_factor(context, args: argparse.Namespace, first_modulus: int) -> int:
+    """Fails before key generation when OpenFHE's EvalBootstrap would refuse these moduli.
+
+    OpenFHE (64-bit words) requires round(log2(q_0 / 2^scale_bits)) to be at most the
+    correction factor that EvalBootstrapSetup chose (it depends on N and the slot count) or
+    that --correction-factor set; otherwise EvalBootstrap throws, after minutes of
+    precomputation and key generation. Returns the factor in use.
+    """
+    factor = context.GetCKKSBootCorrectionFactor()
+    gap = round(math.log2(first_modulus) - args.scale_bits)
+    if gap > factor:
+        raise SystemExit(
+            f"OpenFHE cannot bootstrap with a first modulus {gap} bits above the scale: its "
+            f"correction factor here is {factor} bits. Use a larger --scale-bits, a smaller "
+            f"--first-mod-bits, or --correction-factor {gap} (or more)"
+        )
+    return factor
 
 
 def eval_key_bytes(openfhe, context, key_tag: str) -> dict:
@@ -108,29 +189,22 @@ def main() -> None:
     run = peerlib.PeerRun(args)
     openfhe = run.openfhe
     bootstrap_depth = openfhe.CryptoContext.GetBootstrapDepth(args.level_budget, openfhe.UNIFORM_TERNARY)
-    depth = bootstrap_depth + args.levels_after
+    context, levels_after = build_context(openfhe, args, bootstrap_depth)
+    depth = bootstrap_depth + levels_after
     peerlib.progress(
         f"OpenFHE {run.version}: N = 2^{args.log_n}, {args.slots} slots, "
-        f"level budget {args.level_budget}, depth {bootstrap_depth} + {args.levels_after}, "
+        f"level budget {args.level_budget}, depth {bootstrap_depth} + {levels_after}, "
         f"dnum {args.dnum}, {args.threads} threads"
-    )
-    context = peerlib.make_ckks_context(
-        openfhe,
-        log_n=args.log_n,
-        depth=depth,
-        scale_bits=args.scale_bits,
-        first_mod_bits=args.first_mod_bits,
-        dnum=args.dnum,
-        slots=args.slots,
-        security=args.security,
-        scaling_technique=openfhe.FLEXIBLEAUTO,
-        bootstrapping=True,
     )
     chain = peerlib.modulus_chain(openfhe, context)
     moduli = peerlib.log_qp_summary(chain["q"], args.dnum, chain["aux_prime_bits"])
 
-    peerlib.progress("EvalBootstrapSetup (DFT matrices)")
-    setup_s, _ = peerlib.timed(lambda: context.EvalBootstrapSetup(args.level_budget, [0, 0], args.slots))
+    # Set up without the expensive precomputation first, so that a correction factor OpenFHE
+    # would refuse in EvalBootstrap is reported before minutes of work.
+    context.EvalBootstrapSetup(args.level_budget, [0, 0], args.slots, args.correction_factor, False)
+    correction_factor = check_correction_factor(context, args, chain["q"][0])
+    peerlib.progress("EvalBootstrapPrecompute (encoded DFT matrices)")
+    setup_s, _ = peerlib.timed(context.EvalBootstrapPrecompute, args.slots)
     keys = context.KeyGen()
     peerlib.progress("key generation (relinearisation + bootstrapping keys)")
 
@@ -170,6 +244,7 @@ def main() -> None:
             **run.params(moduli, depth, "FLEXIBLEAUTO"),
             "bootstrap_depth": bootstrap_depth,
             "level_budget": args.level_budget,
+            "correction_factor": correction_factor,
         },
         "time_s": peerlib.Timing(samples).stats_s(),
         "precision_bits": {

@@ -44,7 +44,7 @@ def parse_args() -> argparse.Namespace:
         description="CKKS operation benchmark through OpenFHE, JSON on stdout "
         "(same shape as `fhec bench ckks --json`).",
     )
-    peerlib.add_common_arguments(parser, repeats=5, repeats_help="timed repeats per operation")
+    peerlib.add_common_arguments(parser, repeats=5, repeats_help="timed repeats per operation", scale_bits=50)
     parser.add_argument(
         "--levels",
         type=int,
@@ -78,17 +78,20 @@ class CkksBench:
     def __init__(self, openfhe, args: argparse.Namespace):
         self.openfhe = openfhe
         self.args = args
-        self.context = peerlib.make_ckks_context(
-            openfhe,
-            log_n=args.log_n,
-            depth=args.levels,
-            scale_bits=args.scale_bits,
-            first_mod_bits=args.first_mod_bits,
-            dnum=args.dnum,
-            slots=args.slots,
-            security=args.security,
-            scaling_technique=openfhe.FIXEDMANUAL,
-        )
+        try:
+            self.context = peerlib.make_ckks_context(
+                openfhe,
+                log_n=args.log_n,
+                depth=args.levels,
+                scale_bits=args.scale_bits,
+                first_mod_bits=args.first_mod_bits,
+                dnum=args.dnum,
+                slots=args.slots,
+                security=args.security,
+                scaling_technique=openfhe.FIXEDMANUAL,
+            )
+        except peerlib.ParametersRefused as exc:
+            raise SystemExit(str(exc)) from exc
         self.keys = self.context.KeyGen()
         self.context.EvalMultKeyGen(self.keys.secretKey)
         self.hoisted_indices = list(range(1, args.hoisted_rotations + 1))

@@ -42,10 +42,17 @@ def default_threads() -> int:
         return os.cpu_count() or 1
 
 
-def add_common_arguments(parser: argparse.ArgumentParser, repeats: int, repeats_help: str) -> None:
+def add_common_arguments(
+    parser: argparse.ArgumentParser, repeats: int, repeats_help: str, scale_bits: int
+) -> None:
     """Adds the options both peer scripts take, named as `fhec bench` names them."""
     parser.add_argument("--log-n", type=int, default=16, help="log2 of the ring degree N (default 16)")
-    parser.add_argument("--scale-bits", type=int, default=50, help="bits of the scaling primes (default 50)")
+    parser.add_argument(
+        "--scale-bits",
+        type=int,
+        default=scale_bits,
+        help=f"bits of the scaling primes (default {scale_bits})",
+    )
     parser.add_argument(
         "--first-mod-bits", type=int, default=60, help="bits of the first (base) prime (default 60)"
     )
@@ -371,6 +378,10 @@ def security_label(choice: str) -> str:
     return "128-bit" if choice == "128" else "insecure"
 
 
+class ParametersRefused(Exception):
+    """OpenFHE would not build a context with the requested parameters."""
+
+
 def make_ckks_context(
     openfhe,
     *,
@@ -386,8 +397,8 @@ def make_ckks_context(
 ):
     """Creates an OpenFHE CKKS context with hybrid key switching and the features enabled.
 
-    Errors from OpenFHE (e.g. parameters above the 128-bit bound for the ring degree) become
-    one clear line naming the parameters.
+    Raises `ParametersRefused` with one clear line naming the parameters when OpenFHE refuses
+    them (e.g. above the 128-bit bound for the ring degree).
     """
     params = openfhe.CCParamsCKKSRNS()
     params.SetRingDim(1 << log_n)
@@ -403,7 +414,7 @@ def make_ckks_context(
     try:
         context = openfhe.GenCryptoContext(params)
     except Exception as exc:  # OpenFHE raises plain RuntimeError with its message
-        raise SystemExit(
+        raise ParametersRefused(
             f"OpenFHE refused the parameters (log N {log_n}, depth {depth}, scale {scale_bits} "
             f"bits, first modulus {first_mod_bits} bits, dnum {dnum}, security {security}): "
             f"{exc}"
