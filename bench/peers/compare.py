@@ -10,6 +10,7 @@ levels; above 0 means fhec is better).
   compare.py --fhec target/release/fhec ckks --log-n 16 --levels 24 --threads 2
   compare.py --fhec target/release/fhec bootstrap --slots 16384 --threads 2 --markdown
   compare.py --render merged.json --markdown      (re-render a result saved with --json)
+  compare.py --render openfhe.json                (one tool's saved result, other side empty)
 
 Output: a plain table (default), a Markdown table for docs/benchmarks.md (--markdown), or the
 merged JSON of both runs and the rows (--json).
@@ -95,7 +96,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--render",
         metavar="MERGED_JSON",
-        help="do not run anything: re-render a merged JSON saved earlier with --json",
+        help="do not run anything: render a merged JSON saved with --json, or one tool's raw JSON",
     )
     kinds = parser.add_subparsers(dest="kind", metavar="{ckks,bootstrap}")
     for kind, flags in SHARED_FLAGS.items():
@@ -329,6 +330,22 @@ def run(args: argparse.Namespace) -> dict:
     return merge(args.kind, fhec, openfhe, command)
 
 
+def as_merged(document: dict, path: str) -> dict:
+    """A saved document ready to render: a merged result as it is, or one tool's raw result
+    (an OpenFHE peer's, or fhec's) as a comparison whose other side is empty."""
+    kind = document.get("bench") if isinstance(document, dict) else None
+    if kind not in SHARED_FLAGS:
+        raise CompareError(f"{path}: not a `bench ckks|bootstrap` result nor a merged one")
+    if "rows" in document:
+        return document
+    fhec, openfhe = ({}, document) if document.get("peer") == "openfhe" else (document, {})
+    merged = merge(kind, fhec, openfhe, f"saved result {path}")
+    merged["date_utc"] = document.get("date_utc", "date not recorded")
+    merged["threads"] = document.get("threads")
+    merged["parameter_mismatches"] = []
+    return merged
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     args = parse_args(argv)
@@ -339,8 +356,7 @@ def main(argv: list[str] | None = None) -> int:
                     merged = json.load(handle)
             except (OSError, json.JSONDecodeError) as exc:
                 raise CompareError(f"{args.render}: cannot read a merged result ({exc})") from exc
-            if "rows" not in merged or merged.get("bench") not in SHARED_FLAGS:
-                raise CompareError(f"{args.render}: not a merged result written by compare.py --json")
+            merged = as_merged(merged, args.render)
         else:
             merged = run(args)
     except CompareError as exc:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import ctypes.util
+import datetime
 import json
 import math
 import os
@@ -98,6 +99,7 @@ class PeerRun:
         self.args = args
         self.threads_before = process_thread_count()
         self.load_at_start = load_average()
+        self.started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         self.openfhe = import_openfhe_with_threads(args.threads)
         self.version = openfhe_version(self.openfhe)
 
@@ -107,6 +109,7 @@ class PeerRun:
             "bench": bench,
             "peer": "openfhe",
             "openfhe_version": self.version,
+            "date_utc": self.started,
             "threads": self.args.threads,
             "thread_check": verify_threads(self.args.threads, self.threads_before, process_thread_count()),
             "repeats": self.args.repeats,
@@ -132,8 +135,11 @@ class PeerRun:
 
     def footer(self) -> dict:
         """The trailing fields: memory, and how loaded the shared machine was."""
+        usage = resource.getrusage(resource.RUSAGE_SELF)
         return {
             "peak_rss_bytes": peak_rss_bytes(),
+            # CPU time next to wall time shows how much of the cores the process really got.
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
             "load_average": {"start": self.load_at_start, "end": load_average()},
             "cores": os.cpu_count(),
         }
