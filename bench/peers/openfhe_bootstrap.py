@@ -197,7 +197,6 @@ def main() -> None:
         f"dnum {args.dnum}, {args.threads} threads"
     )
     chain = peerlib.modulus_chain(openfhe, context)
-    moduli = peerlib.log_qp_summary(chain["q"], args.dnum, chain["aux_prime_bits"])
 
     # Set up without the expensive precomputation first, so that a correction factor OpenFHE
     # would refuse in EvalBootstrap is reported before minutes of work.
@@ -237,6 +236,10 @@ def main() -> None:
 
     peerlib.progress("serializing evaluation keys to measure their size")
     key_sizes = eval_key_bytes(openfhe, context, key_tag)
+    special_primes = peerlib.special_primes_from_key(
+        key_sizes["mult"], args.dnum, 1 << args.log_n, len(chain["q"])
+    )
+    moduli = peerlib.log_qp_summary(chain["q"], special_primes, chain["aux_prime_bits"])
     document = {
         **run.header("bootstrap"),
         "slots": args.slots,

@@ -10,8 +10,9 @@ two side by side. This module holds what both scripts need:
 * timing statistics (median / min / max over repeats);
 * precision in bits, as DESIGN §10 defines it: -log2(mean |error|) and -log2(max |error|) over the
   slots, against the exact result;
-* the size in bits of OpenFHE's modulus chain, read from the serialized crypto context because the
-  Python API returns the modulus only as a float (which overflows to inf past 2^1024);
+* the size in bits of OpenFHE's modulus chain: Q read from the serialized crypto context (the
+  Python API returns the modulus only as a float, inf past 2^1024), P measured from the size of
+  the relinearisation key;
 * peak resident memory.
 """
 
@@ -330,37 +331,37 @@ def modulus_chain(openfhe, context) -> dict:
     return {"q": moduli, "aux_prime_bits": aux_bits}
 
 
-def special_prime_count(digit_sizes_bits: Sequence[float], aux_prime_bits: int) -> int:
-    """Number of special primes OpenFHE picks for hybrid key switching.
+def special_primes_from_key(relin_key_bytes: int, dnum: int, ring_degree: int, q_count: int) -> int:
+    """Number of special primes P, measured from the size of the serialized relinearisation key.
 
-    OpenFHE takes enough primes of `aux_prime_bits` bits for P to exceed the largest digit
-    (product of the q_i of one of the dnum digits): ceil(max digit bits / aux bits).
-    `digit_sizes_bits` are the bit lengths of the digits' products.
+    OpenFHE neither serializes P nor exposes it in Python, and the rule that sizes it has changed
+    between versions (1.6.1 sometimes takes one prime more than ceil(largest digit bits / prime
+    bits)), so it is measured: a hybrid key-switching key holds 2 x dnum polynomials over Q*P of
+    `ring_degree` 64-bit words per tower, and serialization adds only a few kilobytes, so the
+    size divided by 2 x dnum x N x 8 rounds to |Q| + |P|.
     """
-    return math.ceil(max(digit_sizes_bits) / aux_prime_bits)
+    towers = round(relin_key_bytes / (2 * dnum * ring_degree * 8))
+    if towers <= q_count:
+        raise SystemExit(
+            f"the relinearisation key ({relin_key_bytes} bytes) holds no more than the {q_count} "
+            "ciphertext towers: cannot tell the special primes"
+        )
+    return towers - q_count
 
 
-def log_qp_summary(q_moduli: Sequence[int], dnum: int, aux_prime_bits: int) -> dict:
-    """Bit sizes of Q, P and QP for hybrid key switching with `dnum` digits.
+def log_qp_summary(q_moduli: Sequence[int], special_primes: int, aux_prime_bits: int) -> dict:
+    """Bit sizes of Q, P and QP.
 
-    Q's size is exact (product of the serialized moduli). P is made of special primes just below
-    2^aux_prime_bits, so log2 P is aux_prime_bits per prime minus a negligible fraction; the
-    number of primes follows OpenFHE's rule in `special_prime_count`, and callers cross-check it
-    against the measured size of the relinearisation key.
+    Q's size is exact (product of the serialized moduli). OpenFHE takes the special primes as the
+    largest primes below 2^aux_prime_bits that fit the ring, so log2 P is aux_prime_bits per prime
+    up to a negligible fraction (an upper bound by less than 0.001 bit at these sizes).
     """
-    towers_per_digit = math.ceil(len(q_moduli) / dnum)
-    digit_bits = []
-    for start in range(0, len(q_moduli), towers_per_digit):
-        product = math.prod(q_moduli[start : start + towers_per_digit])
-        digit_bits.append(product.bit_length())
-    q_product = math.prod(q_moduli)
-    log_q = math.log2(q_product)
-    p_count = special_prime_count(digit_bits, aux_prime_bits)
-    log_p = p_count * aux_prime_bits
+    log_q = math.log2(math.prod(q_moduli))
+    log_p = special_primes * aux_prime_bits
     return {
         "log_q": round(log_q, 2),
         "q_moduli_bits": [modulus.bit_length() for modulus in q_moduli],
-        "special_primes": p_count,
+        "special_primes": special_primes,
         "special_prime_bits": aux_prime_bits,
         "log_p": log_p,
         "log_qp": round(log_q + log_p, 2),
@@ -431,15 +432,6 @@ def make_ckks_context(
     for feature in features:
         context.Enable(feature)
     return context
-
-
-def towers_in_key(key_bytes: int, dnum: int, ring_degree: int) -> float:
-    """RNS towers per polynomial implied by the size of a serialized relinearisation key.
-
-    A hybrid key-switching key holds 2 x dnum polynomials over Q*P of `ring_degree` 64-bit words
-    per tower; serialization overhead is small, so the quotient is close to |Q| + |P| towers.
-    """
-    return key_bytes / (2 * dnum * ring_degree * 8)
 
 
 def peak_rss_bytes() -> int:
