@@ -22,6 +22,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -42,6 +43,7 @@ SHARED_FLAGS = {
         ("--dnum", int, 3, "key-switching digits"),
         ("--slots", int, None, "slots per ciphertext (default N/2)"),
         ("--repeats", int, 5, "timed repeats per operation"),
+        ("--hoisted", int, 8, "rotations sharing one hoisted decomposition"),
     ],
     "bootstrap": [
         ("--log-n", int, 16, "log2 of the ring degree"),
@@ -112,18 +114,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def shared_arguments(args: argparse.Namespace) -> list[str]:
-    """The parameter flags given to both tools, in command-line form."""
-    arguments = ["--threads", str(args.threads)]
+def shared_arguments(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The parameter flags meant for both tools, as (flag, value) pairs."""
+    pairs = [("--threads", str(args.threads))]
     for flag, _, _, _ in SHARED_FLAGS[args.kind]:
         value = getattr(args, flag.lstrip("-").replace("-", "_"))
         if value is not None:
-            arguments += [flag, str(value)]
-    return arguments
+            pairs.append((flag, str(value)))
+    return pairs
 
 
-def check_fhec_has_bench(fhec: str, kind: str) -> None:
-    """Fails clearly when the binary is missing or has no `bench <kind>` command."""
+def fhec_bench_flags(fhec: str, kind: str) -> set[str]:
+    """The long flags `fhec bench <kind>` accepts, read from its --help.
+
+    Fails clearly when the binary is missing or has no `bench <kind>` command.
+    """
     path = Path(fhec)
     if not path.is_file() or not os.access(path, os.X_OK):
         raise CompareError(f"{fhec}: not an executable file (build it with `cargo build --release`)")
@@ -132,6 +137,22 @@ def check_fhec_has_bench(fhec: str, kind: str) -> None:
         said = (probe.stderr or probe.stdout).strip().splitlines()
         first = said[0] if said else f"exit status {probe.returncode}"
         raise CompareError(f"{fhec} has no `bench {kind}` command (it said: {first})")
+    return set(re.findall(r"--[a-z][a-z0-9-]*", probe.stdout))
+
+
+def split_for_fhec(pairs: list[tuple[str, str]], accepted: set[str]) -> tuple[list[str], list[str]]:
+    """fhec's arguments (the pairs whose flag it accepts) and the flags it does not take.
+
+    A flag fhec lacks means fhec fixes that parameter itself (e.g. from a preset); OpenFHE still
+    gets it, and the parameters both echo are compared after the run.
+    """
+    arguments, skipped = [], []
+    for flag, value in pairs:
+        if flag in accepted:
+            arguments += [flag, value]
+        else:
+            skipped.append(flag)
+    return arguments, skipped
 
 
 def run_json(command: list[str], who: str) -> dict:
@@ -200,17 +221,30 @@ def bootstrap_rows(fhec: dict, openfhe: dict) -> list[dict]:
     return rows
 
 
+# Parameters both tools echo under "params", and how far apart they may be.
+COMPARED_PARAMS = {
+    "log_n": 0,
+    "log_qp": 0.5,
+    "levels": 0,
+    "dnum": 0,
+    "special_primes": 0,
+    "log_scale": 0,
+    "security": None,
+}
+
+
 def parameter_mismatches(fhec: dict, openfhe: dict) -> list[str]:
-    """Parameters that differ between the two runs (they should not, except where noted)."""
+    """Parameters that differ between the two runs (names both echo; log QP within 0.5 bit)."""
     differences = []
-    if fhec.get("threads") != openfhe.get("threads"):
-        differences.append(f"threads: fhec {fhec.get('threads')}, openfhe {openfhe.get('threads')}")
-    if "slots" in fhec or "slots" in openfhe:
-        if fhec.get("slots") != openfhe.get("slots"):
-            differences.append(f"slots: fhec {fhec.get('slots')}, openfhe {openfhe.get('slots')}")
-    for key in ("log_n", "log_qp", "levels", "dnum", "security"):
+    for key in ("threads", "slots"):
+        if (key in fhec or key in openfhe) and fhec.get(key) != openfhe.get(key):
+            differences.append(f"{key}: fhec {fhec.get(key)}, openfhe {openfhe.get(key)}")
+    for key, tolerance in COMPARED_PARAMS.items():
         mine, theirs = lookup(fhec, ("params", key)), lookup(openfhe, ("params", key))
-        if mine != theirs:
+        if mine is None or theirs is None:
+            continue  # not echoed by one side: nothing to compare
+        numeric = isinstance(mine, (int, float)) and isinstance(theirs, (int, float))
+        if (abs(mine - theirs) > tolerance) if numeric else mine != theirs:
             differences.append(f"{key}: fhec {mine}, openfhe {theirs}")
     return differences
 
@@ -309,6 +343,9 @@ def footer(merged: dict) -> list[str]:
         qualities = "difference for bits and levels (> 0: fhec better)"
         lines = [f"fhec vs OpenFHE: {costs}, {qualities}."]
     lines += [f"parameters differ: {difference}" for difference in merged["parameter_mismatches"]]
+    not_taken = merged.get("flags_fhec_does_not_take")
+    if not_taken:
+        lines.append(f"given to OpenFHE only (fhec sets them itself): {', '.join(not_taken)}")
     return lines
 
 
@@ -317,17 +354,22 @@ def run(args: argparse.Namespace) -> dict:
     python = Path(args.python)
     if not python.is_file():
         raise CompareError(f"{python}: no Python with openfhe; run bench/peers/setup.sh first")
-    check_fhec_has_bench(args.fhec, args.kind)
+    accepted = fhec_bench_flags(args.fhec, args.kind)
     shared = shared_arguments(args)
-    fhec_command = [args.fhec, "bench", args.kind, *shared, *args.fhec_arg, "--json"]
-    peer_command = [str(python), str(PEER_SCRIPTS[args.kind]), *shared]
+    fhec_arguments, not_taken = split_for_fhec(shared, accepted)
+    fhec_command = [args.fhec, "bench", args.kind, *fhec_arguments, *args.fhec_arg, "--json"]
+    peer_command = [str(python), str(PEER_SCRIPTS[args.kind])]
+    for flag, value in shared:
+        peer_command += [flag, value]
     fhec = run_json(fhec_command, "fhec")
     openfhe = run_json(peer_command, "OpenFHE")
     for who, document in (("fhec", fhec), ("OpenFHE", openfhe)):
         if document.get("bench") != args.kind:
             raise CompareError(f"{who} printed a {document.get('bench')!r} result, expected {args.kind!r}")
     command = "bench/peers/compare.py " + shlex.join(sys.argv[1:])
-    return merge(args.kind, fhec, openfhe, command)
+    merged = merge(args.kind, fhec, openfhe, command)
+    merged["flags_fhec_does_not_take"] = not_taken
+    return merged
 
 
 def as_merged(document: dict, path: str) -> dict:

@@ -11,7 +11,7 @@ What each operation measures (one untimed warm-up call first, then --repeats tim
   mul_relin_rescale     EvalMult of two fresh ciphertexts (includes relinearisation), then Rescale
   rotate                EvalRotate by --rotation-step on a fresh ciphertext
   hoisted_rotate_extra  EvalFastRotationPrecompute once (reported as precompute_ms), then each of
-                        --hoisted-rotations EvalFastRotation calls; the sample is their mean
+                        --hoisted EvalFastRotation calls; the sample is their mean
   mul_plain             EvalMult of a fresh ciphertext by a plaintext at the same level (no rescale)
   encode                MakeCKKSPackedPlaintext of a numpy array
   encrypt               Encrypt with the public key
@@ -20,8 +20,8 @@ What each operation measures (one untimed warm-up call first, then --repeats tim
 
 Precision is -log2(mean |error|) over all slots of all repeats, on inputs uniform in [-1, 1],
 against the exact result computed in float64 (the real part of each slot, inputs being real);
-"precision_worst_bits" is -log2(max |error|). Operations run on fresh ciphertexts, i.e. at the
-top of the modulus chain where they are most expensive.
+"precision_min_bits" is -log2(max |error|) (the worst slot). Operations run on fresh
+ciphertexts, i.e. at the top of the modulus chain where they are most expensive.
 
 Run it with the venv made by setup.sh:
   bench/peers/.venv/bin/python bench/peers/openfhe_ckks.py --log-n 16 --levels 24 --threads 2
@@ -58,7 +58,7 @@ def parse_args() -> argparse.Namespace:
         "--rotation-step", type=int, default=1, help="rotation amount for `rotate` (default 1)"
     )
     parser.add_argument(
-        "--hoisted-rotations",
+        "--hoisted",
         type=int,
         default=8,
         help="rotations (by 1..K) sharing one hoisted decomposition (default 8)",
@@ -67,8 +67,8 @@ def parse_args() -> argparse.Namespace:
     if args.slots == 0:
         args.slots = (1 << args.log_n) // 2
     peerlib.check_common_arguments(parser, args)
-    if args.hoisted_rotations < 1:
-        parser.error("--hoisted-rotations must be at least 1")
+    if args.hoisted < 1:
+        parser.error("--hoisted must be at least 1")
     return args
 
 
@@ -94,7 +94,7 @@ class CkksBench:
             raise SystemExit(str(exc)) from exc
         self.keys = self.context.KeyGen()
         self.context.EvalMultKeyGen(self.keys.secretKey)
-        self.hoisted_indices = list(range(1, args.hoisted_rotations + 1))
+        self.hoisted_indices = list(range(1, args.hoisted + 1))
         rotation_indices = sorted(set(self.hoisted_indices) | {args.rotation_step})
         self.context.EvalRotateKeyGen(self.keys.secretKey, rotation_indices)
         self.next_fresh_index = max(rotation_indices) + 1
@@ -137,7 +137,7 @@ class CkksBench:
         """The per-op JSON fields from timing samples and error batches."""
         entry = peerlib.Timing(samples).stats_ms()
         entry["precision_bits"] = peerlib.precision_mean_bits(error_batches) if error_batches else None
-        entry["precision_worst_bits"] = peerlib.precision_worst_bits(error_batches) if error_batches else None
+        entry["precision_min_bits"] = peerlib.precision_worst_bits(error_batches) if error_batches else None
         return entry
 
     def mul_relin_rescale(self) -> dict:

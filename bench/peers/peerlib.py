@@ -124,7 +124,7 @@ class PeerRun:
             "levels": levels,
             "dnum": self.args.dnum,
             "security": security_label(self.args.security),
-            "scale_bits": self.args.scale_bits,
+            "log_scale": self.args.scale_bits,
             "first_mod_bits": self.args.first_mod_bits,
             "log_q": moduli["log_q"],
             "q_moduli_bits": moduli["q_moduli_bits"],

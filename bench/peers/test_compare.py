@@ -53,6 +53,10 @@ class CkksRows(unittest.TestCase):
         mismatches = compare.parameter_mismatches(fhec, openfhe)
         self.assertEqual(mismatches, ["threads: fhec 1, openfhe 2", "log_qp: fhec 1740, openfhe 1741.5"])
 
+    def test_log_qp_may_differ_by_rounding_only(self):
+        fhec = ckks_document([], params={**PARAMS, "log_qp": 1739.8})
+        self.assertEqual(compare.parameter_mismatches(fhec, ckks_document([])), [])
+
     def test_markdown_has_one_line_per_op_and_the_ratio(self):
         fhec = ckks_document([{"name": "rotate", "median_ms": 3.0}])
         openfhe = ckks_document([{"name": "rotate", "median_ms": 6.0}])
@@ -80,6 +84,14 @@ class BootstrapRows(unittest.TestCase):
         self.assertEqual(rows["levels left after"]["difference"], 6)
         self.assertEqual(compare.versus(rows["levels left after"]), "+6")
         self.assertIsNone(rows["evaluation keys (bytes)"]["ratio"])
+
+
+class FhecArguments(unittest.TestCase):
+    def test_flags_fhec_lacks_go_to_openfhe_only_and_are_listed(self):
+        pairs = [("--threads", "2"), ("--log-n", "16"), ("--levels", "24")]
+        arguments, skipped = compare.split_for_fhec(pairs, {"--threads", "--log-n", "--json"})
+        self.assertEqual(arguments, ["--threads", "2", "--log-n", "16"])
+        self.assertEqual(skipped, ["--levels"])
 
 
 class Failures(unittest.TestCase):
