@@ -3,9 +3,11 @@
 
 Both benchmarks run one after the other in the same invocation (never at the same time: they
 would compete for the cores), with the same ring degree, moduli sizes, dnum, slots and thread
-count. The result is a table per operation with both figures and fhec/openfhe: a ratio for costs
-(time, bytes; below 1 means fhec is cheaper) and a difference for qualities (bits of precision,
-levels; above 0 means fhec is better).
+count (a parameter flag that `fhec bench <kind> --help` does not list goes to OpenFHE only and
+is named under the table, and the parameters both tools echo are compared). The result is a
+table per operation with both figures and fhec/openfhe: a ratio for costs (time, bytes; below 1
+means fhec is cheaper) and a difference for qualities (bits of precision, levels; above 0 means
+fhec is better).
 
   compare.py --fhec target/release/fhec ckks --log-n 16 --levels 24 --threads 2
   compare.py --fhec target/release/fhec bootstrap --slots 16384 --threads 2 --markdown
@@ -107,7 +109,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             "--threads", type=int, default=os.cpu_count() or 1, help="threads for both (default: all cores)"
         )
         for flag, kind_type, default, help_text in flags:
-            sub.add_argument(flag, type=kind_type, default=default, help=f"{help_text} (default {default})")
+            shown = help_text if default is None else f"{help_text} (default {default})"
+            sub.add_argument(flag, type=kind_type, default=default, help=shown)
     args = parser.parse_args(argv)
     if args.render is None and (args.kind is None or args.fhec is None):
         parser.error("give --fhec PATH and a bench kind (ckks or bootstrap), or --render FILE")
