@@ -1,9 +1,9 @@
 //! `fhec check`: the shipped models validate and print their graph; bad input fails with one
 //! clear line.
 
-mod common;
+mod cli_common;
 
-use common::{failure, fhec, fhec_in, shared_data, success};
+use cli_common::{failure, fhec, fhec_in, shared_data, success};
 
 #[test]
 fn check_prints_the_resnet20_graph() {
@@ -56,7 +56,7 @@ fn check_reports_a_bad_model_file_on_one_line() {
 #[test]
 fn check_says_how_to_point_at_missing_data() {
     let dir = tempfile::tempdir().unwrap();
-    let model = common::repo_root().join("models/resnet20.ron");
+    let model = cli_common::repo_root().join("models/resnet20.ron");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_fhec"))
         .args(["check", model.to_str().unwrap()])
         .current_dir(dir.path())

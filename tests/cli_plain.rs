@@ -1,9 +1,9 @@
 //! `fhec plain`: accuracy JSON on the first test images, agreement with the reference logits,
 //! and the unfolded and imported variants giving the same figures.
 
-mod common;
+mod cli_common;
 
-use common::{failure, fhec, fhec_in, repo_root, shared_data, success};
+use cli_common::{failure, fhec, fhec_in, repo_root, shared_data, success};
 use serde_json::Value;
 
 fn plain(model: &str, data: &str) -> Value {
