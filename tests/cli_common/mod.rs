@@ -3,6 +3,7 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -20,7 +21,11 @@ pub fn shared_data() -> Option<PathBuf> {
     match search.resolve() {
         Ok(dir) => Some(dir),
         Err(error) => {
-            eprintln!("notice: skipping, shared data absent ({error})");
+            // Written to the process's stderr directly so the test harness does not capture it.
+            let _ = writeln!(
+                std::io::stderr(),
+                "notice: skipping, shared data absent ({error})"
+            );
             None
         }
     }

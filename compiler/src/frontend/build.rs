@@ -15,6 +15,10 @@ use crate::graph::{Conv2d, Gemm, NodeId, TensorNode, TensorOp};
 use crate::model::{ModelDescription, NodeDescription, Op};
 use crate::weights::{WeightFile, WeightLookupError, WeightTensor};
 
+/// Largest accepted convolution padding: far beyond any real kernel, small enough that shape
+/// arithmetic cannot overflow.
+const MAX_PADDING: usize = 1 << 16;
+
 /// Builds nodes of one description in a given order.
 pub(crate) struct GraphBuilder<'a> {
     path: &'a Path,
@@ -243,6 +247,9 @@ impl<'a> GraphBuilder<'a> {
         let (c, h, w) = self.image_shape(name, input)?;
         if stride == 0 || groups == 0 {
             return Err(self.graph_error(name, "stride and groups must be positive".into()));
+        }
+        if padding > MAX_PADDING {
+            return Err(self.graph_error(name, format!("padding {padding} exceeds {MAX_PADDING}")));
         }
         if c % groups != 0 {
             return Err(self.shape_error(

@@ -212,6 +212,14 @@ impl<'a> Importer<'a> {
             }
             return Err(attrs.unsupported("more than one output".into()));
         };
+        if !matches!(node.domain.as_str(), "" | "ai.onnx") {
+            return Err(FrontendError::UnsupportedOnnx {
+                path: self.path.to_owned(),
+                node: node_label(node),
+                op: format!("{}.{}", node.domain, node.op_type),
+                detail: String::new(),
+            });
+        }
         let (op, data_inputs) = match node.op_type.as_str() {
             "Conv" => {
                 attrs.only(&[
