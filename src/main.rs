@@ -16,15 +16,24 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Translate an ONNX model into a model description and a safetensors weights file.
+    Import(commands::import::Args),
+    /// Validate a model description, infer shapes and print the graph.
+    Check(commands::check::Args),
+    /// Plaintext reference accuracy on the CIFAR-10 test set (JSON).
+    Plain(commands::plain::Args),
+}
 
 /// Runs one subcommand.
 fn run(command: Command) -> anyhow::Result<()> {
-    match command {}
+    match command {
+        Command::Import(args) => commands::import::run(args),
+        Command::Check(args) => commands::check::run(args),
+        Command::Plain(args) => commands::plain::run(args),
+    }
 }
 
-// Remove with the first subcommand: until then `Command` has no value.
-#[expect(unreachable_code, reason = "no subcommand exists yet")]
 fn main() -> std::process::ExitCode {
     match run(Cli::parse().command) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,1 +1,5 @@
 //! One module per `fhec` subcommand.
+
+pub mod check;
+pub mod import;
+pub mod plain;

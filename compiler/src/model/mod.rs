@@ -1,0 +1,147 @@
+//! The model description: what a user writes (or `fhec import` produces) to describe a network.
+//!
+//! A description is a RON file naming the model, where its weights are, its input(s) with
+//! shape and preprocessing, a list of nodes and the one output. Each node has a name, an
+//! operator ([`Op`]) and the names of its inputs (model inputs or other nodes); a node's output
+//! carries the node's name. Weights are referenced by safetensors tensor name. See
+//! `docs/models.md` for the format with an example.
+
+mod ops;
+
+pub use ops::{Activation, Op};
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{FrontendError, Result, read_file};
+
+/// A parsed (not yet validated) model description.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename = "Model", deny_unknown_fields)]
+pub struct ModelDescription {
+    /// The model's name, reported by `fhec plain` and recorded in compiled programs.
+    pub name: String,
+    /// Where the default weights are; `--weights` overrides it.
+    pub weights: WeightsLocation,
+    /// The model inputs.
+    pub inputs: Vec<InputDescription>,
+    /// The nodes, in any order (the frontend sorts them).
+    pub nodes: Vec<NodeDescription>,
+    /// The name of the node (or input) whose value is the model output.
+    pub output: String,
+}
+
+/// Where a model's default weights file is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum WeightsLocation {
+    /// Relative to the data directory (shipped models whose weights are data, not code).
+    DataDir(PathBuf),
+    /// Relative to the directory holding the model file (e.g. what `fhec import` writes).
+    ModelDir(PathBuf),
+}
+
+/// A model input: its per-sample shape (no batch axis) and how raw data becomes its value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename = "Input", deny_unknown_fields)]
+pub struct InputDescription {
+    /// The name nodes use to read the input.
+    pub name: String,
+    /// Per-sample shape, e.g. `[3, 32, 32]` (channels, height, width).
+    pub shape: Vec<usize>,
+    /// How raw pixels become the input; absent means the values are used as they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preprocess: Option<Preprocess>,
+}
+
+/// Per-channel image normalisation: `x = (pixel / pixel_max - mean[c]) / std[c]`, in float32.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preprocess {
+    /// The raw value that maps to 1.0 (255 for 8-bit images).
+    pub pixel_max: f32,
+    /// Per-channel mean subtracted after scaling (one value per channel, or one for all).
+    pub mean: Vec<f32>,
+    /// Per-channel standard deviation divided by last (one value per channel, or one for all).
+    pub std: Vec<f32>,
+}
+
+impl Preprocess {
+    /// Normalises one value of channel `channel`, with the exact float32 operation order of
+    /// the reference (`(x / pixel_max - mean) / std`).
+    pub fn apply(&self, channel: usize, raw: f32) -> f32 {
+        let pick = |v: &[f32]| if v.len() == 1 { v[0] } else { v[channel] };
+        (raw / self.pixel_max - pick(&self.mean)) / pick(&self.std)
+    }
+}
+
+/// One node of the description.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename = "Node", deny_unknown_fields)]
+pub struct NodeDescription {
+    /// The node's name, which is also the name of its output.
+    pub name: String,
+    /// The operator.
+    pub op: Op,
+    /// Names of the inputs, in operator order.
+    pub inputs: Vec<String>,
+}
+
+fn ron_options() -> ron::Options {
+    ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+}
+
+impl ModelDescription {
+    /// Reads and parses a model file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let bytes = read_file(path)?;
+        let text = String::from_utf8(bytes).map_err(|e| FrontendError::Syntax {
+            path: path.to_owned(),
+            line: 1,
+            column: 1,
+            message: format!("not UTF-8 text: {e}"),
+        })?;
+        Self::from_ron(&text, path)
+    }
+
+    /// Parses a model description; `path` only names the source in errors.
+    pub fn from_ron(text: &str, path: &Path) -> Result<Self> {
+        ron_options()
+            .from_str(text)
+            .map_err(|e: ron::error::SpannedError| FrontendError::Syntax {
+                path: path.to_owned(),
+                line: e.span.start.line,
+                column: e.span.start.col,
+                message: e.code.to_string(),
+            })
+    }
+
+    /// Writes the description as human-readable RON.
+    pub fn to_ron(&self) -> String {
+        let pretty = ron::ser::PrettyConfig::new()
+            .struct_names(true)
+            .indentor("    ")
+            .depth_limit(2)
+            .extensions(ron::extensions::Extensions::IMPLICIT_SOME);
+        let mut text = ron::ser::to_string_pretty(self, pretty)
+            .expect("a model description always serializes: it holds only strings and numbers");
+        text.push('\n');
+        text
+    }
+
+    /// The default weights file of the model at `model_path`; `data_dir` is asked for only
+    /// when the weights live in the data directory.
+    pub fn default_weights_path(
+        &self,
+        model_path: &Path,
+        data_dir: impl FnOnce() -> Result<PathBuf>,
+    ) -> Result<PathBuf> {
+        match &self.weights {
+            WeightsLocation::DataDir(rel) => Ok(data_dir()?.join(rel)),
+            WeightsLocation::ModelDir(rel) => Ok(model_path
+                .parent()
+                .unwrap_or_else(|| Path::new("."))
+                .join(rel)),
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Accuracy figures of a run: top-1 accuracy, per-class recall and agreement with reference
+//! logits (DESIGN §10 `fhec plain` JSON).
+
+use std::path::Path;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use crate::error::{FrontendError, Result, read_file};
+
+/// What `fhec plain` reports; serializes to the JSON of DESIGN §10.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct AccuracyReport {
+    /// Model name.
+    pub model: String,
+    /// Images evaluated.
+    pub images: usize,
+    /// Images whose arg-max matches the label.
+    pub correct: usize,
+    /// `correct / images`.
+    pub accuracy: f64,
+    /// Whether activations were replaced by their approximations (never, here).
+    pub approx: bool,
+    /// Recall of each class, in label order.
+    pub per_class_recall: ClassRecall,
+    /// Largest absolute difference to reference logits, when some were given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_abs_logit_diff: Option<f64>,
+}
+
+/// Class name → recall, kept in label order (serialized as a JSON object).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassRecall(pub Vec<(String, f64)>);
+
+impl Serialize for ClassRecall {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, recall) in &self.0 {
+            map.serialize_entry(name, recall)?;
+        }
+        map.end()
+    }
+}
+
+/// Index of the largest value (the first one on ties).
+fn arg_max(values: &[f32]) -> usize {
+    let mut best = 0;
+    for (index, &v) in values.iter().enumerate() {
+        if v > values[best] {
+            best = index;
+        }
+    }
+    best
+}
+
+impl AccuracyReport {
+    /// Scores `logits` (one row per image) against `labels`; `reference` holds rows of the
+    /// same width to compare with.
+    pub fn new(
+        model: &str,
+        logits: &[Vec<f32>],
+        labels: &[u8],
+        class_names: &[String],
+        reference: Option<&[f32]>,
+    ) -> Self {
+        let mut seen = vec![0usize; class_names.len()];
+        let mut hit = vec![0usize; class_names.len()];
+        for (row, &label) in logits.iter().zip(labels) {
+            let label = usize::from(label);
+            if label < seen.len() {
+                seen[label] += 1;
+                hit[label] += usize::from(arg_max(row) == label);
+            }
+        }
+        let correct = hit.iter().sum();
+        let recall = class_names
+            .iter()
+            .zip(seen.iter().zip(&hit))
+            .map(|(name, (&s, &h))| (name.clone(), if s == 0 { 0.0 } else { h as f64 / s as f64 }))
+            .collect();
+        let max_abs_logit_diff = reference.map(|reference| {
+            logits
+                .iter()
+                .flatten()
+                .zip(reference)
+                .map(|(&a, &b)| f64::from((a - b).abs()))
+                .fold(0.0, f64::max)
+        });
+        Self {
+            model: model.to_owned(),
+            images: logits.len(),
+            correct,
+            accuracy: if logits.is_empty() {
+                0.0
+            } else {
+                correct as f64 / logits.len() as f64
+            },
+            approx: false,
+            per_class_recall: ClassRecall(recall),
+            max_abs_logit_diff,
+        }
+    }
+}
+
+/// Reads the first `images` rows of a little-endian float32 `[rows, width]` logits file.
+pub fn load_logits(path: &Path, images: usize, width: usize) -> Result<Vec<f32>> {
+    let bytes = read_file(path)?;
+    let row_bytes = 4 * width;
+    if width == 0 || !bytes.len().is_multiple_of(row_bytes) {
+        return Err(FrontendError::Data {
+            path: path.to_owned(),
+            message: format!(
+                "{} bytes is not a whole number of float32 rows of {width} logits",
+                bytes.len()
+            ),
+        });
+    }
+    let rows = bytes.len() / row_bytes;
+    if rows < images {
+        return Err(FrontendError::Data {
+            path: path.to_owned(),
+            message: format!("holds logits of {rows} images, {images} were evaluated"),
+        });
+    }
+    Ok(bytes[..images * row_bytes]
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect())
+}

@@ -1,0 +1,62 @@
+//! Helpers of the CLI tests: run the built `fhec` from the repository root, and find the shared
+//! data the way the CLI does (skipping with a notice when it is absent).
+
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use fhec_compiler::data::{DATA_ENV_VAR, DataDirSearch};
+
+/// The repository root, where `models/` is and from where `../shared/data` is looked up.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The data directory the CLI would use from the repository root, or `None` after printing a
+/// notice.
+pub fn shared_data() -> Option<PathBuf> {
+    let search = DataDirSearch::new(None, std::env::var_os(DATA_ENV_VAR), repo_root());
+    match search.resolve() {
+        Ok(dir) => Some(dir),
+        Err(error) => {
+            // Written to the process's stderr directly so the test harness does not capture it.
+            let _ = writeln!(
+                std::io::stderr(),
+                "notice: skipping, shared data absent ({error})"
+            );
+            None
+        }
+    }
+}
+
+/// Runs `fhec args...` in `dir`.
+pub fn fhec_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_fhec"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run fhec")
+}
+
+/// Runs `fhec args...` from the repository root.
+pub fn fhec(args: &[&str]) -> Output {
+    fhec_in(&repo_root(), args)
+}
+
+/// Stdout of a successful run; panics with stderr otherwise.
+pub fn success(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "fhec failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 stdout")
+}
+
+/// Stderr of a failed run; panics if it succeeded.
+pub fn failure(output: &Output) -> String {
+    assert!(!output.status.success(), "fhec unexpectedly succeeded");
+    String::from_utf8(output.stderr.clone()).expect("UTF-8 stderr")
+}

@@ -1,0 +1,55 @@
+//! `fhec import`: failures are one line naming the file; the written pair loads with `check`.
+
+mod cli_common;
+
+use cli_common::{failure, fhec_in, shared_data, success};
+
+#[test]
+fn a_corrupt_onnx_file_fails_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.onnx"), b"\x0a\xff\xff\xff\xff garbage").unwrap();
+    let err = failure(&fhec_in(
+        dir.path(),
+        &["import", "bad.onnx", "-o", "bad.ron"],
+    ));
+    let error_lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(error_lines.len(), 1, "{err}");
+    assert!(
+        error_lines[0].starts_with("error: bad.onnx: not a readable ONNX model"),
+        "{err}"
+    );
+    assert!(!dir.path().join("bad.ron").exists());
+}
+
+#[test]
+fn an_imported_model_checks_with_its_own_weights() {
+    let Some(data) = shared_data() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let onnx = data.join("resnet20/resnet20.onnx");
+    let weights = dir.path().join("elsewhere/w.safetensors");
+    std::fs::create_dir_all(weights.parent().unwrap()).unwrap();
+    let output = fhec_in(
+        dir.path(),
+        &[
+            "import",
+            onnx.to_str().unwrap(),
+            "-o",
+            "r20.ron",
+            "--weights-out",
+            "elsewhere/w.safetensors",
+        ],
+    );
+    let notes = String::from_utf8_lossy(&output.stderr).into_owned();
+    success(&output);
+    assert!(notes.contains("no input preprocessing"), "{notes}");
+    let ron = std::fs::read_to_string(dir.path().join("r20.ron")).unwrap();
+    assert!(
+        ron.contains(r#"weights: ModelDir("elsewhere/w.safetensors")"#),
+        "{ron}"
+    );
+    let out = success(&fhec_in(dir.path(), &["check", "r20.ron"]));
+    assert!(
+        out.trim_end().ends_with("53 nodes, 271690 parameters"),
+        "{out}"
+    );
+}

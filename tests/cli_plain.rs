@@ -1,0 +1,82 @@
+//! `fhec plain`: accuracy JSON on the first test images, agreement with the reference logits,
+//! and the unfolded and imported variants giving the same figures.
+
+mod cli_common;
+
+use cli_common::{failure, fhec, fhec_in, repo_root, shared_data, success};
+use serde_json::Value;
+
+fn plain(model: &str, data: &str) -> Value {
+    let out = success(&fhec(&[
+        "plain",
+        model,
+        "--limit",
+        "20",
+        "--data",
+        data,
+        "--logits",
+        "resnet20/test_logits_f32.bin",
+    ]));
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
+}
+
+#[test]
+fn plain_reports_accuracy_and_logit_agreement() {
+    let Some(data) = shared_data() else { return };
+    let report = plain("models/resnet20.ron", data.to_str().unwrap());
+    assert_eq!(report["model"], "resnet20");
+    assert_eq!(report["images"], 20);
+    assert_eq!(report["approx"], false);
+    let correct = report["correct"].as_u64().unwrap();
+    assert_eq!(report["accuracy"].as_f64().unwrap(), correct as f64 / 20.0);
+    assert!(correct >= 17, "{report}");
+    assert!(
+        report["max_abs_logit_diff"].as_f64().unwrap() < 1e-3,
+        "{report}"
+    );
+    let recall = report["per_class_recall"].as_object().unwrap();
+    let keys: Vec<&str> = recall.keys().map(String::as_str).collect();
+    assert_eq!(keys[..3], ["airplane", "automobile", "bird"]);
+    assert_eq!(keys.len(), 10);
+}
+
+#[test]
+fn the_unfolded_and_imported_models_give_the_same_figures() {
+    let Some(data) = shared_data() else { return };
+    let data = data.to_str().unwrap();
+    let folded = plain("models/resnet20.ron", data);
+    let unfolded = plain("models/resnet20_bn.ron", data);
+    let dir = tempfile::tempdir().unwrap();
+    let ron = dir.path().join("r20.ron");
+    let onnx = format!("{data}/resnet20/resnet20.onnx");
+    success(&fhec(&[
+        "import",
+        &onnx,
+        "-o",
+        ron.to_str().unwrap(),
+        "--mean",
+        "0.4914,0.4822,0.4465",
+        "--std",
+        "0.2023,0.1994,0.2010",
+    ]));
+    assert!(dir.path().join("r20.safetensors").exists());
+    let imported = plain(ron.to_str().unwrap(), data);
+    for key in ["correct", "per_class_recall", "max_abs_logit_diff"] {
+        assert_eq!(folded[key], unfolded[key], "{key}");
+        assert_eq!(folded[key], imported[key], "{key}");
+    }
+}
+
+#[test]
+fn plain_without_data_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = repo_root().join("models/resnet20.ron");
+    let err = failure(&fhec_in(
+        dir.path(),
+        &["plain", model.to_str().unwrap(), "--data", "missing"],
+    ));
+    assert!(
+        err.contains("--data names") && err.contains("missing"),
+        "{err}"
+    );
+}
