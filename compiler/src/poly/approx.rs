@@ -13,7 +13,7 @@
 
 use super::PolyError;
 use super::bsgs::{PlanObjective, Term, append_series, best_plan};
-use super::chebyshev::{Interval, interpolate};
+use super::chebyshev::{Interval, chop, interpolate};
 use super::circuit::{Circuit, NodeId};
 use super::composite::composite_step;
 use serde::{Deserialize, Serialize};
@@ -119,6 +119,10 @@ pub struct ActivationApprox {
     pub error: ErrorFigures,
 }
 
+/// Chebyshev coefficients below this fraction of the largest are rounding residue and dropped
+/// (their effect on the value is below `1e-14` of the output's range).
+const CHOP_RELATIVE: f64 = 1e-14;
+
 /// Uniform points of the error grid (its mean is taken over these).
 const UNIFORM_POINTS: usize = 8192;
 /// Points per octave of the geometric refinement around zero (where ReLU's kink and the sign's
@@ -137,7 +141,8 @@ impl ActivationApprox {
         if degree == 0 {
             return Err(PolyError::BadParameter("degree 0 is a constant".into()));
         }
-        let coeffs = interpolate(|x| activation.eval(x), interval, degree)?;
+        let mut coeffs = interpolate(|x| activation.eval(x), interval, degree)?;
+        chop(&mut coeffs, CHOP_RELATIVE);
         let input = Circuit::new();
         let baby_log = best_plan(&input, Circuit::INPUT, &coeffs, objective);
         Self::assemble(

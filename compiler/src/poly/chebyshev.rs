@@ -99,6 +99,18 @@ pub fn interpolate(
     Ok(coeffs)
 }
 
+/// Sets to exactly zero every coefficient at most `relative ×` the largest one: the rounding
+/// residue of the cosine sums (about `1e-16` relative), which would otherwise cost products for
+/// terms that are zero in exact arithmetic (the odd terms of `|x|`, the even ones of `tanh`).
+pub fn chop(coeffs: &mut [f64], relative: f64) {
+    let largest = coeffs.iter().fold(0.0f64, |m, c| m.max(c.abs()));
+    for c in coeffs.iter_mut() {
+        if c.abs() <= relative * largest {
+            *c = 0.0;
+        }
+    }
+}
+
 /// `Σ_j coeffs[j]·T_j(t)` by Clenshaw's recurrence (`t` is the unit-interval variable).
 pub fn clenshaw(coeffs: &[f64], t: f64) -> f64 {
     let Some((&c0, rest)) = coeffs.split_first() else {
