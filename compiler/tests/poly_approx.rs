@@ -6,8 +6,8 @@ use fhec_compiler::poly::chebyshev::{Interval, clenshaw, interpolate};
 use fhec_compiler::poly::composite::composite_step;
 use fhec_compiler::poly::remez::odd_minimax;
 use fhec_compiler::poly::{
-    Activation, ActivationApprox, BoundSource, CalibratedRange, ChooserOptions, Method, Percentile,
-    PlanObjective, PolyError, RangeReport, choose,
+    Activation, ActivationApprox, BoundSource, CalibratedRange, ChooserOptions, InputMap, Method,
+    Percentile, PlanObjective, PolyError, RangeReport, choose,
 };
 
 fn max_error(f: impl Fn(f64) -> f64, coeffs: &[f64], interval: Interval) -> f64 {
@@ -117,6 +117,7 @@ fn relu_errors_at_the_chosen_degrees() {
                 interval,
                 degree,
                 PlanObjective::FewestProducts,
+                InputMap::Folded,
             )
             .unwrap();
             let expected = bound / (2.0 * (degree + 1) as f64);
@@ -132,9 +133,17 @@ fn relu_errors_at_the_chosen_degrees() {
     // The composite sign: ReLU error at most ε·B near 0 and B·τ/2 away from it.
     let interval = Interval::symmetric(2.0).unwrap();
     let eps = 1.0 / 64.0;
-    let a =
-        ActivationApprox::composite_relu(interval, eps, &[7, 7, 7, 7], PlanObjective::LeastDepth)
-            .unwrap();
+    let build = |map| {
+        ActivationApprox::composite_relu(
+            interval,
+            eps,
+            &[7, 7, 7, 7],
+            PlanObjective::LeastDepth,
+            map,
+        )
+        .unwrap()
+    };
+    let a = build(InputMap::Emitted);
     assert!(a.error.max_abs <= eps * 2.0, "{:e}", a.error.max_abs);
     assert!(a.error.max_abs > 1e-5, "suspiciously exact");
     assert_eq!(
@@ -142,6 +151,9 @@ fn relu_errors_at_the_chosen_degrees() {
         4 * 3 + 1 + 1,
         "Σ⌈log2(d_i+1)⌉, the scaling by 1/B, the product by x"
     );
+    let folded = build(InputMap::Folded);
+    assert_eq!(folded.depth, a.depth - 1, "a folded map costs no level");
+    assert!((folded.error.max_abs - a.error.max_abs).abs() < 1e-12);
 }
 
 #[test]
@@ -149,9 +161,14 @@ fn the_evaluator_equals_direct_clenshaw() {
     let interval = Interval::new(-3.0, 5.0).unwrap();
     let (alpha, beta) = interval.to_unit();
     for activation in [Activation::Relu, Activation::Sigmoid, Activation::Silu] {
-        let a =
-            ActivationApprox::chebyshev(activation, interval, 95, PlanObjective::FewestProducts)
-                .unwrap();
+        let a = ActivationApprox::chebyshev(
+            activation,
+            interval,
+            95,
+            PlanObjective::FewestProducts,
+            InputMap::Emitted,
+        )
+        .unwrap();
         let circuit = a.circuit().unwrap();
         for k in 0..=200 {
             let x = -3.0 + 8.0 * k as f64 / 200.0;
@@ -164,14 +181,21 @@ fn the_evaluator_equals_direct_clenshaw() {
     }
     let symmetric = Interval::symmetric(3.0).unwrap();
     let eps = 1.0 / 32.0;
-    let a =
-        ActivationApprox::composite_relu(symmetric, eps, &[7, 15], PlanObjective::FewestProducts)
-            .unwrap();
+    let a = ActivationApprox::composite_relu(
+        symmetric,
+        eps,
+        &[7, 15],
+        PlanObjective::FewestProducts,
+        InputMap::Folded,
+    )
+    .unwrap();
     let stages = composite_step(eps, &[7, 15]).unwrap();
     let mut xs: Vec<f64> = (0..=300).map(|k| -3.0 + 6.0 * k as f64 / 300.0).collect();
     let expected: Vec<f64> = xs
         .iter()
         .map(|&x| x * stages.stages.iter().fold(x / 3.0, |t, c| clenshaw(c, t)))
+        .collect::<Vec<f64>>()
+        .into_iter()
         .collect();
     a.eval_slice(&mut xs).unwrap();
     for (got, want) in xs.iter().zip(&expected) {
@@ -298,4 +322,16 @@ fn approximations_survive_serialization() {
     let mut broken = choice.approx.clone();
     broken.stages[0].coeffs[1] = f64::NAN;
     assert!(broken.circuit().is_err());
+}
+
+#[test]
+fn the_default_relu_choice_is_the_seeds_degree_at_one_level_less() {
+    let choice = choose(
+        Activation::Relu,
+        &range(-4.0, 4.0),
+        &ChooserOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(choice.approx.method, Method::Chebyshev { degree: 119 });
+    assert_eq!((choice.approx.depth, choice.approx.ct_mults), (7, 20));
 }

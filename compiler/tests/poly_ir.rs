@@ -3,7 +3,7 @@
 //! gives what the `f64` evaluator gives; a degree-7 dump is snapshotted.
 
 use fhec_compiler::poly::chebyshev::Interval;
-use fhec_compiler::poly::{Activation, ActivationApprox, PlanObjective, PolyError, emit};
+use fhec_compiler::poly::{Activation, ActivationApprox, InputMap, PlanObjective, PolyError, emit};
 use fhec_ir::{Builder, Immediate, IoSpec, Opaque, Opcode, Program, Scale, Type, Value, verify};
 use std::collections::HashMap;
 
@@ -97,18 +97,24 @@ fn approximations() -> Vec<ActivationApprox> {
     let symmetric = Interval::symmetric(3.0).unwrap();
     let mut list = Vec::new();
     for objective in [PlanObjective::LeastDepth, PlanObjective::FewestProducts] {
-        for degree in [7, 31, 119] {
-            list.push(
-                ActivationApprox::chebyshev(Activation::Relu, symmetric, degree, objective)
-                    .unwrap(),
-            );
+        for map in [InputMap::Folded, InputMap::Emitted] {
+            for degree in [7, 31, 119] {
+                let relu = ActivationApprox::chebyshev(
+                    Activation::Relu,
+                    symmetric,
+                    degree,
+                    objective,
+                    map,
+                );
+                list.push(relu.unwrap());
+            }
+            let silu =
+                ActivationApprox::chebyshev(Activation::Silu, asymmetric, 63, objective, map);
+            list.push(silu.unwrap());
+            let sign =
+                ActivationApprox::composite_relu(symmetric, 1.0 / 64.0, &[7, 15], objective, map);
+            list.push(sign.unwrap());
         }
-        list.push(
-            ActivationApprox::chebyshev(Activation::Silu, asymmetric, 63, objective).unwrap(),
-        );
-        list.push(
-            ActivationApprox::composite_relu(symmetric, 1.0 / 64.0, &[7, 15], objective).unwrap(),
-        );
     }
     list
 }
@@ -129,7 +135,7 @@ fn emitted_programs_verify_and_compute_what_the_evaluator_computes() {
         }
         let (_, out) = program.outputs().next().unwrap();
         assert_eq!(recomputed[&out], approx.depth);
-        let inputs = uniform(k as u64, SLOTS as usize * 8, approx.interval);
+        let inputs = uniform(k as u64, SLOTS as usize * 8, approx.circuit_domain());
         let circuit = approx.circuit().unwrap();
         for chunk in inputs.chunks(SLOTS as usize) {
             let got = interpret(&program, chunk);
@@ -144,7 +150,7 @@ fn emitted_programs_verify_and_compute_what_the_evaluator_computes() {
 
 #[test]
 fn all_values_stay_at_the_input_level() {
-    let approx = &approximations()[4];
+    let approx = &approximations()[8];
     let (program, _) = lowered(approx);
     for (_, data) in program.instructions() {
         for &r in &data.results {
@@ -179,9 +185,14 @@ fn the_builder_refusal_is_reported_not_panicked() {
 #[test]
 fn degree_seven_dump() {
     let unit = Interval::symmetric(1.0).unwrap();
-    let approx =
-        ActivationApprox::chebyshev(Activation::Relu, unit, 7, PlanObjective::FewestProducts)
-            .unwrap();
+    let approx = ActivationApprox::chebyshev(
+        Activation::Relu,
+        unit,
+        7,
+        PlanObjective::FewestProducts,
+        InputMap::Folded,
+    )
+    .unwrap();
     let mut b = Builder::new();
     let x = b
         .input(io("x"), Type::cipher(12, Scale::pow2(40), 8))

@@ -1,7 +1,8 @@
 //! [`ActivationApprox`]: the polynomial chosen for one activation, kept in the compiled
 //! program, with its depth, cost and measured error, and its exact `f64` evaluator.
 //!
-//! An approximation is one general shape: an input map `t = αx + β` onto `[−1, 1]`, a chain of
+//! An approximation is one general shape: an input map `t = αx + β` onto `[−1, 1]` (folded
+//! into the producer, or emitted: [`InputMap`]), a chain of
 //! Chebyshev series `t ← p_i(t)` evaluated by baby-step giant-step ([`super::bsgs`]), and for
 //! the sign route a final product by the input `x`. Chebyshev interpolation is one stage;
 //! the composite minimax ReLU is `k` stages computing `(1 + sign)/2`, times `x`.
@@ -74,6 +75,17 @@ pub enum Method {
     },
 }
 
+/// Where the input map `t = αx + β` onto `[−1, 1]` is applied.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InputMap {
+    /// Folded into the producer's weights and bias (the lowering plan's range normalisation):
+    /// the emitted evaluation receives `t` and spends no level on the map.
+    Folded,
+    /// Emitted as a `mul_const α` (one level) and an `add_const β` at the start.
+    Emitted,
+}
+
 /// One Chebyshev series of the chain.
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
 pub struct Stage {
@@ -107,8 +119,11 @@ pub struct ActivationApprox {
     pub method: Method,
     /// The chain of Chebyshev series.
     pub stages: Vec<Stage>,
-    /// Whether the chain's output is multiplied by the input `x` at the end.
+    /// Whether the chain's output is multiplied by the circuit's input at the end (the sign
+    /// route; with a folded map the last stage carries the factor `B` so that `t·B·h = x·h`).
     pub times_input: bool,
+    /// Where the input map is applied.
+    pub input_map: InputMap,
     /// What the baby steps were chosen for.
     pub objective: PlanObjective,
     /// Multiplicative depth of the evaluation (levels consumed).
@@ -137,6 +152,7 @@ impl ActivationApprox {
         interval: Interval,
         degree: usize,
         objective: PlanObjective,
+        input_map: InputMap,
     ) -> Result<Self, PolyError> {
         if degree == 0 {
             return Err(PolyError::BadParameter("degree 0 is a constant".into()));
@@ -152,6 +168,7 @@ impl ActivationApprox {
             vec![Stage { coeffs, baby_log }],
             false,
             objective,
+            input_map,
         )
     }
 
@@ -163,8 +180,15 @@ impl ActivationApprox {
         epsilon: f64,
         degrees: &[usize],
         objective: PlanObjective,
+        input_map: InputMap,
     ) -> Result<Self, PolyError> {
-        let composite = composite_step(epsilon, degrees)?;
+        let mut composite = composite_step(epsilon, degrees)?;
+        if input_map == InputMap::Folded {
+            let bound = interval.lo.abs().max(interval.hi.abs());
+            if let Some(last) = composite.stages.last_mut() {
+                last.iter_mut().for_each(|c| *c *= bound);
+            }
+        }
         let mut circuit = Circuit::new();
         let mut t = Circuit::INPUT;
         let mut stages = Vec::new();
@@ -186,6 +210,7 @@ impl ActivationApprox {
             stages,
             true,
             objective,
+            input_map,
         )
     }
 
@@ -196,6 +221,7 @@ impl ActivationApprox {
         stages: Vec<Stage>,
         times_input: bool,
         objective: PlanObjective,
+        input_map: InputMap,
     ) -> Result<Self, PolyError> {
         let mut approx = ActivationApprox {
             activation,
@@ -203,6 +229,7 @@ impl ActivationApprox {
             method,
             stages,
             times_input,
+            input_map,
             objective,
             depth: 0,
             ct_mults: 0,
@@ -216,12 +243,12 @@ impl ActivationApprox {
         let circuit = approx.circuit()?;
         approx.depth = circuit.depth();
         approx.ct_mults = circuit.counts().mul;
-        approx.error = measure(activation, interval, &circuit);
+        approx.error = approx.measure(&circuit);
         Ok(approx)
     }
 
-    /// The input map `(α, β)` with `t = αx + β`.
-    pub fn input_map(&self) -> (f64, f64) {
+    /// The coefficients `(α, β)` of the input map `t = αx + β`.
+    pub fn map_coefficients(&self) -> (f64, f64) {
         match self.method {
             Method::Chebyshev { .. } => self.interval.to_unit(),
             Method::CompositeSign { .. } => (1.0 / self.bound(), 0.0),
@@ -233,24 +260,35 @@ impl ActivationApprox {
         self.interval.lo.abs().max(self.interval.hi.abs())
     }
 
+    /// The interval the circuit's input lies in: `[−1, 1]` with a folded map, else the
+    /// approximation's interval.
+    pub fn circuit_domain(&self) -> Interval {
+        match self.input_map {
+            InputMap::Folded => Interval { lo: -1.0, hi: 1.0 },
+            InputMap::Emitted => self.interval,
+        }
+    }
+
     /// The evaluation circuit: exactly what the lowering emits (see the module documentation).
+    /// Its input is `x`, or `t = αx + β` when the map is [`InputMap::Folded`].
     pub fn circuit(&self) -> Result<Circuit, PolyError> {
         let mut c = Circuit::new();
         let x = Circuit::INPUT;
-        let (alpha, beta) = self.input_map();
+        let (alpha, beta) = self.map_coefficients();
         if !(alpha.is_finite() && beta.is_finite()) {
             return Err(PolyError::NonFinite {
                 what: "input map",
                 at: self.interval.lo,
             });
         }
-        let mut t = if alpha == 1.0 {
-            x
-        } else {
-            c.mul_const(x, alpha, 1)
-        };
-        if beta != 0.0 {
-            t = c.add_const(t, beta);
+        let mut t = x;
+        if self.input_map == InputMap::Emitted {
+            if alpha != 1.0 {
+                t = c.mul_const(t, alpha, 1);
+            }
+            if beta != 0.0 {
+                t = c.add_const(t, beta);
+            }
         }
         for stage in &self.stages {
             if let Some(bad) = stage.coeffs.iter().find(|v| !v.is_finite()) {
@@ -275,11 +313,42 @@ impl ActivationApprox {
         Ok(c)
     }
 
-    /// Evaluates the approximation in place on every element of `xs` (builds the circuit once;
-    /// for repeated calls keep [`Self::circuit`] and call [`Circuit::eval_slice`]).
+    /// Evaluates the approximation in place on every element `x` of `xs`. With a folded map
+    /// the map is applied first, as the producer's folded weights do at tensor level (the
+    /// values then differ from the producer's by rounding only, ~1e-16 relative).
     pub fn eval_slice(&self, xs: &mut [f64]) -> Result<(), PolyError> {
-        self.circuit()?.eval_slice(xs);
+        let circuit = self.circuit()?;
+        self.eval_with(&circuit, xs);
         Ok(())
+    }
+
+    /// [`Self::eval_slice`] with the circuit already built (for repeated calls).
+    pub fn eval_with(&self, circuit: &Circuit, xs: &mut [f64]) {
+        if self.input_map == InputMap::Folded {
+            let (alpha, beta) = self.map_coefficients();
+            xs.iter_mut().for_each(|x| *x = alpha * *x + beta);
+        }
+        circuit.eval_slice(xs);
+    }
+
+    fn measure(&self, circuit: &Circuit) -> ErrorFigures {
+        let (points, uniform) = grid(self.interval);
+        let mut values = points.clone();
+        self.eval_with(circuit, &mut values);
+        let f = |x: f64| self.activation.eval(x);
+        let errors: Vec<f64> = points
+            .iter()
+            .zip(&values)
+            .map(|(&x, &p)| (p - f(x)).abs())
+            .collect();
+        let max_abs = errors.iter().copied().fold(0.0, f64::max);
+        let peak = points.iter().map(|&x| f(x).abs()).fold(0.0, f64::max);
+        ErrorFigures {
+            max_abs,
+            mean_abs: errors[..uniform].iter().sum::<f64>() / uniform as f64,
+            max_rel: if peak > 0.0 { max_abs / peak } else { max_abs },
+            samples: points.len(),
+        }
     }
 }
 
@@ -299,28 +368,6 @@ fn grid(interval: Interval) -> (Vec<f64>, usize) {
         points.extend([r, -r].into_iter().filter(|&x| interval.contains(x)));
     }
     (points, uniform)
-}
-
-fn measure(activation: Activation, interval: Interval, circuit: &Circuit) -> ErrorFigures {
-    let (points, uniform) = grid(interval);
-    let mut values = points.clone();
-    circuit.eval_slice(&mut values);
-    let errors: Vec<f64> = points
-        .iter()
-        .zip(&values)
-        .map(|(&x, &p)| (p - activation.eval(x)).abs())
-        .collect();
-    let max_abs = errors.iter().copied().fold(0.0, f64::max);
-    let peak = points
-        .iter()
-        .map(|&x| activation.eval(x).abs())
-        .fold(0.0, f64::max);
-    ErrorFigures {
-        max_abs,
-        mean_abs: errors[..uniform].iter().sum::<f64>() / uniform as f64,
-        max_rel: if peak > 0.0 { max_abs / peak } else { max_abs },
-        samples: points.len(),
-    }
 }
 
 /// Counts of inputs outside an approximation's interval, accumulated over a run (the

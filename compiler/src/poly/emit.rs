@@ -50,7 +50,8 @@ fn power(scale: &Scale, exponent: u32) -> Option<Scale> {
     Some(out)
 }
 
-/// Appends the evaluation of `approx` on the ciphertext `input` to `builder`.
+/// Appends the evaluation of `approx` on the ciphertext `input` to `builder`; `input` holds
+/// `x`, or `t = αx + β` when the approximation's map is folded into the producer.
 pub fn emit(
     builder: &mut Builder,
     input: Value,

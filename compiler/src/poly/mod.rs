@@ -22,7 +22,9 @@ pub mod composite;
 pub mod emit;
 pub mod remez;
 
-pub use approx::{Activation, ActivationApprox, ErrorFigures, Method, RangeReport, Stage};
+pub use approx::{
+    Activation, ActivationApprox, ErrorFigures, InputMap, Method, RangeReport, Stage,
+};
 pub use bsgs::PlanObjective;
 pub use chebyshev::Interval;
 pub use choose::{
