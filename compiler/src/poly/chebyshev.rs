@@ -5,7 +5,7 @@
 //! basis of the mapped variable `t = (2x − a − b) / (b − a) ∈ [−1, 1]`:
 //! `p(x) = Σ_j c_j T_j(t)`. The coefficients come from the direct discrete cosine sums
 //! `c_j = (2 / (d + 1)) Σ_k f(x_k) cos(j π (k + ½) / (d + 1))` (`c_0` halved), which is exact
-//! interpolation (Trefethen, *Approximation Theory and Approximation Practice*, ch. 3–4); the
+//! interpolation (Trefethen, *Approximation Theory and Approximation Practice*); the
 //! `O(d²)` cost is negligible for the degrees a CKKS circuit can afford (≤ 1023).
 //!
 //! [`clenshaw`] evaluates such a series in `f64` with Clenshaw's recurrence: the reference the

@@ -1,7 +1,7 @@
 //! The composite minimax sign: `sign(t) ≈ p_k(…p_2(p_1(t)))` for `ε ≤ |t| ≤ 1`.
 //!
-//! Lee, Lee, Kim, No, "Minimax approximation of sign function by composite polynomial for
-//! homomorphic comparison" (IEEE TDSC 2021) compose odd minimax polynomials: `p_1` is the odd
+//! Lee, Lee, No, Kim, "Minimax approximation of sign function by composite polynomial for
+//! homomorphic comparison" (IEEE TDSC 2021, ePrint 2020/834) compose odd minimax polynomials: `p_1` is the odd
 //! minimax approximation of 1 on `[ε, 1]`, with error `τ_1`, so it maps `[ε, 1]` into
 //! `[1 − τ_1, 1 + τ_1]`; `p_2` is the minimax approximation of 1 on that image, and so on, the
 //! error shrinking roughly doubly exponentially with the number of stages for the depth spent.

@@ -3,7 +3,7 @@
 //! [`odd_minimax`] finds the odd polynomial `p` of degree `d` (Chebyshev basis `T_1, T_3, …,
 //! T_d` on `[−1, 1]`) minimising `max |p(t) − f(t)|` over `t ∈ [lo, hi] ⊂ (0, 1]`; by oddness
 //! the same error holds on `[−hi, −lo]` for odd `f`. The Remez exchange (Remez 1934; as in
-//! Trefethen, ATAP ch. 10, and Lee et al., "Minimax approximation of sign function by composite
+//! Trefethen's ATAP, and Lee et al., "Minimax approximation of sign function by composite
 //! polynomial", which uses it on exactly these sets):
 //!
 //! 1. start from `n + 1` reference points (`n = (d + 1)/2` unknowns), Chebyshev extrema of
