@@ -299,6 +299,13 @@ fn out_of_range_inputs_are_counted() {
     assert_eq!((report.total, report.outside), (5, 2));
     assert!((report.fraction() - 0.4).abs() < 1e-15);
     assert_eq!(report.worst_ratio, 1.5);
+    let mut other = RangeReport::default();
+    other.record(&interval, &[0.5, 4.0]);
+    report.merge(&other);
+    assert_eq!(
+        (report.total, report.outside, report.worst_ratio),
+        (7, 3, 2.0)
+    );
 }
 
 #[test]

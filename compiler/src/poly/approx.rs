@@ -396,6 +396,13 @@ impl RangeReport {
         }
     }
 
+    /// Adds the counts of another report (e.g. from another thread or image).
+    pub fn merge(&mut self, other: &RangeReport) {
+        self.total += other.total;
+        self.outside += other.outside;
+        self.worst_ratio = self.worst_ratio.max(other.worst_ratio);
+    }
+
     /// The fraction of inputs outside (0 when none were seen).
     pub fn fraction(&self) -> f64 {
         if self.total == 0 {

@@ -216,6 +216,13 @@ pub fn choose(
         )));
     }
     let (interval, outside) = interval_for(range, options)?;
+    // A degree-d polynomial needs depth ⌈log2 d⌉ whatever the plan, an emitted map one more
+    // and the sign route's product by x one more: candidates that cannot fit are not built.
+    let map_depth = u32::from(options.input_map == InputMap::Emitted);
+    let too_deep = |degrees: &[usize], product: u32| {
+        let chain: u32 = degrees.iter().map(|&d| d.next_power_of_two().ilog2()).sum();
+        chain + map_depth + product > options.max_depth
+    };
     let objectives = [PlanObjective::LeastDepth, PlanObjective::FewestProducts];
     let mut built: Vec<ActivationApprox> = Vec::new();
     let mut keep = |approx: ActivationApprox| {
@@ -227,6 +234,9 @@ pub fn choose(
         }
     };
     for &degree in &options.chebyshev_degrees {
+        if too_deep(&[degree], 0) {
+            continue;
+        }
         for objective in objectives {
             keep(ActivationApprox::chebyshev(
                 activation,
@@ -239,6 +249,9 @@ pub fn choose(
     }
     if activation == Activation::Relu {
         for degrees in &options.sign_families {
+            if too_deep(degrees, 1) {
+                continue;
+            }
             for objective in objectives {
                 keep(ActivationApprox::composite_relu(
                     interval,
