@@ -326,9 +326,14 @@ fn approximations_survive_serialization() {
     for x in [-2.4, -0.3, 0.0, 0.01, 1.9] {
         assert_eq!(c1.eval(x).to_bits(), c2.eval(x).to_bits());
     }
+    back.approx.check().unwrap();
     let mut broken = choice.approx.clone();
     broken.stages[0].coeffs[1] = f64::NAN;
     assert!(broken.circuit().is_err());
+    let mut stale = choice.approx.clone();
+    stale.depth += 1;
+    let err = stale.check().unwrap_err().to_string();
+    assert!(err.contains("records depth"), "{err}");
 }
 
 #[test]

@@ -313,6 +313,20 @@ impl ActivationApprox {
         Ok(c)
     }
 
+    /// Checks a loaded record: its circuit builds and has the stored depth and ct×ct count
+    /// (a hand-edited or stale program is refused instead of evaluated with other costs).
+    pub fn check(&self) -> Result<(), PolyError> {
+        let circuit = self.circuit()?;
+        let (depth, ct_mults) = (circuit.depth(), circuit.counts().mul);
+        if (depth, ct_mults) != (self.depth, self.ct_mults) {
+            return Err(PolyError::BadParameter(format!(
+                "approximation of {} records depth {} and {} ct×ct, its coefficients give {depth} and {ct_mults}",
+                self.activation, self.depth, self.ct_mults
+            )));
+        }
+        Ok(())
+    }
+
     /// Evaluates the approximation in place on every element `x` of `xs`. With a folded map
     /// the map is applied first, as the producer's folded weights do at tensor level (the
     /// values then differ from the producer's by rounding only, ~1e-16 relative).
