@@ -280,7 +280,7 @@ fn the_chooser_reports_what_it_cannot_do() {
     let choice = choose(Activation::Sigmoid, &range(-4.0, 4.0), &percentile).unwrap();
     assert_eq!(choice.approx.interval, Interval::symmetric(2.5).unwrap());
     assert!((choice.calibration_outside_at_most - 0.001).abs() < 1e-12);
-    for bad in [range(f64::NAN, 1.0), range(2.0, 1.0)] {
+    for bad in [range(f64::NAN, 1.0), range(2.0, 1.0), range(0.0, 0.0)] {
         assert!(choose(Activation::Relu, &bad, &ChooserOptions::default()).is_err());
     }
     let no_margin = ChooserOptions {
@@ -330,6 +330,9 @@ fn approximations_survive_serialization() {
     let mut broken = choice.approx.clone();
     broken.stages[0].coeffs[1] = f64::NAN;
     assert!(broken.circuit().is_err());
+    let mut empty = choice.approx.clone();
+    empty.stages.clear();
+    assert!(empty.check().is_err());
     let mut stale = choice.approx.clone();
     stale.depth += 1;
     let err = stale.check().unwrap_err().to_string();

@@ -281,6 +281,12 @@ impl ActivationApprox {
                 at: self.interval.lo,
             });
         }
+        if self.stages.is_empty() {
+            return Err(PolyError::BadParameter(format!(
+                "the approximation of {} has no polynomial stage",
+                self.activation
+            )));
+        }
         let mut t = x;
         if self.input_map == InputMap::Emitted {
             if alpha != 1.0 {

@@ -166,6 +166,11 @@ pub fn interval_for(
         return Err(bad(format!("margin {} must be at least 1", options.margin)));
     }
     let max_abs = range.min.abs().max(range.max.abs());
+    if max_abs == 0.0 {
+        return Err(bad(
+            "the calibrated inputs are all 0: there is no range to approximate on".into(),
+        ));
+    }
     let (seen, outside) = match (options.bound, range.abs_percentile) {
         (BoundSource::Max, _) => (max_abs, 0.0),
         (BoundSource::Percentile, Some(p)) => {
