@@ -348,5 +348,5 @@ fn the_default_relu_choice_is_the_seeds_degree_at_one_level_less() {
     )
     .unwrap();
     assert_eq!(choice.approx.method, Method::Chebyshev { degree: 119 });
-    assert_eq!((choice.approx.depth, choice.approx.ct_mults), (7, 20));
+    assert_eq!((choice.approx.depth, choice.approx.ct_mults), (7, 17));
 }

@@ -205,10 +205,37 @@ impl Tree {
 }
 
 /// Appends the evaluation of `Σ coeffs[i]·T_i(t)` with baby step `2^baby_log` to `c`.
+///
+/// A series whose odd terms beyond `T_1` are all zero (ReLU = `t/2 + |t|/2`) is evaluated as
+/// `c_1·t + Σ_j c_{2j} T_j(u)` with `u = T_2(t)`, since `T_{2j}(t) = T_j(T_2(t))`: the same
+/// depth for half the degree, so fewer products (the baby step then applies to the series in
+/// `u`). Any other series goes through the recursive split directly.
 pub fn append_series(c: &mut Circuit, t: NodeId, coeffs: &[f64], baby_log: u32) -> Term {
-    let tree = Tree::build(coeffs, 1 << baby_log);
-    let target = tree.min_exponent(c.node(t).scale_exp);
-    tree.emit(c, &mut Powers::new(t), target)
+    let coeffs = trimmed(coeffs);
+    let baby = 1 << baby_log;
+    let mut powers = Powers::new(t);
+    let even_plus_linear = coeffs.len() > 4 && coeffs.iter().skip(3).step_by(2).all(|&x| x == 0.0);
+    if !even_plus_linear {
+        let tree = Tree::build(coeffs, baby);
+        let target = tree.min_exponent(c.node(t).scale_exp);
+        return tree.emit(c, &mut powers, target);
+    }
+    let even: Vec<f64> = coeffs.iter().step_by(2).copied().collect();
+    let u = powers.get(c, 2);
+    let tree = Tree::build(&even, baby);
+    let (linear, t_exp) = (coeffs[1], c.node(t).scale_exp);
+    let linear_exp = if linear == 0.0 { 0 } else { t_exp + 1 };
+    let target = tree.min_exponent(c.node(u).scale_exp).max(linear_exp);
+    let even_term = tree.emit(c, &mut Powers::new(u), target);
+    if linear == 0.0 {
+        return even_term;
+    }
+    let linear_term = c.mul_const(t, linear, target - t_exp);
+    Term::Node(match even_term {
+        Term::Node(n) => c.add(n, linear_term),
+        Term::Const(0.0) => linear_term,
+        Term::Const(k) => c.add_const(linear_term, k),
+    })
 }
 
 /// What [`best_plan`] minimises first.
@@ -279,6 +306,36 @@ mod tests {
         let coeffs = [0.0, 1.1, 0.0, -0.4, 0.0, 0.2, 0.0, 0.05];
         let c = check(&coeffs, 2);
         assert_eq!(c.depth(), 4);
+    }
+
+    #[test]
+    fn even_series_are_evaluated_in_t2_for_fewer_products() {
+        let mut coeffs: Vec<f64> = (0..=63)
+            .map(|i| ((i * 7 % 11) as f64 - 5.0) / 9.0)
+            .collect();
+        coeffs.iter_mut().skip(3).step_by(2).for_each(|x| *x = 0.0);
+        let mut general = coeffs.clone();
+        general[63] = 1e-3;
+        let costs = |coeffs: &[f64]| -> Vec<(u32, u32)> {
+            (1..=6)
+                .map(|m| {
+                    let c = check(coeffs, m);
+                    (c.depth(), c.counts().mul)
+                })
+                .collect()
+        };
+        let (even, general) = (costs(&coeffs), costs(&general));
+        let least = |costs: &[(u32, u32)]| costs.iter().min().copied().unwrap();
+        let fewest = |costs: &[(u32, u32)]| costs.iter().map(|&(d, m)| (m, d)).min().unwrap();
+        assert_eq!(least(&even).0, least(&general).0, "same least depth");
+        assert!(
+            least(&even).1 < least(&general).1,
+            "{even:?} vs {general:?}"
+        );
+        assert!(
+            fewest(&even).0 < fewest(&general).0,
+            "{even:?} vs {general:?}"
+        );
     }
 
     #[test]
