@@ -38,11 +38,25 @@ fn sampled_coefficients(rng: &mut TestRng, n: usize) -> Vec<usize> {
     ks
 }
 
-/// ModUp of digit d: the digit's limbs are kept and every other limb t holds
-/// `X_d + u·D_d mod prime_t` for ONE integer `0 ≤ u < |digit|` per coefficient, where `X_d` is
-/// the digit's exact residue value and `D_d` its modulus.
+/// The centered representative of `x` modulo `m`, in `[−⌊m/2⌋, ⌈m/2⌉)`.
+fn centered(x: &BigUint, m: &BigUint) -> BigInt {
+    let x = BigInt::from(x % m);
+    let m = BigInt::from(m.clone());
+    if &x * 2 >= m { x - m } else { x }
+}
+
+/// `x mod m` for a signed `x`, as the residue in `[0, m)`.
+fn residue(x: &BigInt, m: u64) -> u64 {
+    let m = BigInt::from(m);
+    let r = ((x % &m) + &m) % &m;
+    r.iter_u64_digits().next().unwrap_or(0)
+}
+
+/// ModUp of digit d is exact: the digit's limbs are kept and every other limb t holds the
+/// centered lift of the digit's value `X_d` (its residues over the digit's primes, taken in
+/// `[−D_d/2, D_d/2)`), modulo prime t.
 #[test]
-fn mod_up_is_the_digit_value_plus_a_small_multiple_of_its_modulus() {
+fn mod_up_extends_the_centered_digit_exactly() {
     let mut rng = TestRng::new(11);
     for (log_n, log_q, log_p, dnum) in shapes() {
         let ctx = context(log_n, &log_q, &log_p, dnum);
@@ -75,21 +89,14 @@ fn mod_up_is_the_digit_value_plus_a_small_multiple_of_its_modulus() {
                         }
                         let value =
                             crt_reconstruct(&residues(&a_c, range.clone(), k), digit_primes);
-                        let matching: Vec<usize> = (0..range.len())
-                            .filter(|&u| {
-                                let lifted = &value + &digit_modulus * u;
-                                (0..up.limb_count())
-                                    .filter(|t| !range.contains(t))
-                                    .all(|t| {
-                                        (&lifted % primes[t]) == BigUint::from(up_c.limb(t)[k])
-                                    })
-                            })
-                            .collect();
-                        assert_eq!(
-                            matching.len(),
-                            1,
-                            "logN {log_n} {level} digit {digit} k {k}: u in {matching:?}"
-                        );
+                        let lift = centered(&value, &digit_modulus);
+                        for t in (0..up.limb_count()).filter(|t| !range.contains(t)) {
+                            assert_eq!(
+                                up_c.limb(t)[k],
+                                residue(&lift, primes[t]),
+                                "logN {log_n} {level} digit {digit} k {k} limb {t}"
+                            );
+                        }
                     }
                 }
             }
@@ -97,14 +104,13 @@ fn mod_up_is_the_digit_value_plus_a_small_multiple_of_its_modulus() {
     }
 }
 
-/// ModDown: `Y ≡ round(X / P) − u (mod Q_l)` with `0 ≤ u < k` (k special primes), for the
-/// representative `X ∈ [0, Q_l·P)`.
+/// ModDown is exact: `Y = round(X / P) = ⌊(X + ⌊P/2⌋)/P⌋ mod Q_l` for the representative
+/// `X ∈ [0, Q_l·P)` (random inputs never hit the ties where it may differ by one).
 #[test]
-fn mod_down_divides_by_p_with_rounding_up_to_k_units() {
+fn mod_down_divides_by_p_with_rounding() {
     let mut rng = TestRng::new(12);
     for (log_n, log_q, log_p, dnum) in shapes() {
         let ctx = context(log_n, &log_q, &log_p, dnum);
-        let k_special = ctx.p_basis().len() as u64;
         for level in [ctx.max_level(), Level(0)] {
             for form in [Form::Ntt, Form::Coefficient] {
                 let a = random_poly(&ctx, &mut rng, level, true, form);
@@ -123,20 +129,17 @@ fn mod_down_divides_by_p_with_rounding_up_to_k_units() {
                 let (p, q) = (product(&qp_primes[level.limbs()..]), product(q_primes));
                 for k in sampled_coefficients(&mut rng, ctx.degree()) {
                     let x = crt_reconstruct(&residues(&a_c, 0..a.limb_count(), k), &qp_primes);
-                    let rounded = (&x + (&p >> 1u32)) / &p;
+                    let rounded = ((&x + (&p >> 1u32)) / &p) % &q;
                     let y = crt_reconstruct(&residues(&down_c, 0..down.limb_count(), k), q_primes);
-                    let u = (rounded + &q - y) % &q;
-                    assert!(
-                        u < BigUint::from(k_special),
-                        "logN {log_n} {level} k {k}: u = {u}"
-                    );
+                    assert_eq!(y, rounded, "logN {log_n} {level} k {k}");
                 }
             }
         }
     }
 }
 
-/// A key-switching-like input `P·m + e` comes back as `m` up to the rounding of `e/P` and u.
+/// A key-switching-like input `P·m + e` with `|e| < P/2` comes back as exactly `m`, without
+/// the bias a fast (uncorrected) conversion would add.
 #[test]
 fn mod_down_recovers_a_multiple_of_p() {
     let ctx = context(10, &[55, 40, 40], &[50, 50], 3);
@@ -158,9 +161,7 @@ fn mod_down_recovers_a_multiple_of_p() {
     let mut values = vec![0.0; ctx.degree()];
     ctx.coefficients_centered_f64(&down, &mut values);
     for (k, (&v, &expected)) in values.iter().zip(&m).enumerate() {
-        let error = v - expected as f64;
-        let max_u = ctx.p_basis().len() as f64 - 1.0;
-        assert!((-max_u..=0.0).contains(&error), "k {k}: {v} vs {expected}");
+        assert_eq!(v, expected as f64, "k {k}");
     }
 }
 
@@ -300,4 +301,52 @@ fn centered_reconstruction_splits_exactly_at_half_the_modulus() {
     assert_eq!(values[1], -half_f64);
     assert_eq!(values[2], -1.0);
     assert_eq!(values[3], 0.0);
+}
+
+/// The converter on its own, with more source primes than one lazy accumulation holds (20 >
+/// 15) and values at the edges of the centered range (all but the tie region at ±B/2).
+#[test]
+fn base_conversion_is_exact_at_the_edges_and_for_long_sources() {
+    use fhec_params::primes::largest_ntt_prime;
+    use fhec_runtime::ring::{BaseConverter, Modulus};
+    let mut taken = Vec::new();
+    for bits in [61u32; 20].into_iter().chain([50; 3]) {
+        taken.push(largest_ntt_prime(bits, 10, &taken).unwrap());
+    }
+    let (source, target) = taken.split_at(20);
+    let moduli = |primes: &[u64]| {
+        primes
+            .iter()
+            .map(|&q| Modulus::new(q).unwrap())
+            .collect::<Vec<_>>()
+    };
+    let converter = BaseConverter::new(&moduli(source), &moduli(target));
+    let b = product(source);
+    let half = &b >> 1u32;
+    let edges: Vec<BigInt> = vec![
+        BigInt::from(0),
+        BigInt::from(1),
+        BigInt::from(-1),
+        // Just outside the tie region of width about s·2^−52·B around ±B/2.
+        BigInt::from(&half - (&b >> 40u32)),
+        -BigInt::from(&half - (&b >> 40u32)),
+        BigInt::from(&b >> 2u32),
+        -BigInt::from(&b >> 2u32),
+    ];
+    let n = 16;
+    let mut limbs = vec![0u64; source.len() * n];
+    for (k, x) in edges.iter().enumerate() {
+        for (i, &q) in source.iter().enumerate() {
+            limbs[i * n + k] = residue(x, q);
+        }
+    }
+    let mut overflow = vec![0u64; n];
+    converter.prepare(&mut limbs, n, &mut overflow);
+    let mut out = vec![0u64; n];
+    for (j, &c) in target.iter().enumerate() {
+        converter.convert_limb(&limbs, &overflow, j, &mut out);
+        for (k, x) in edges.iter().enumerate() {
+            assert_eq!(out[k], residue(x, c), "edge {k} ({x}) on target {j}");
+        }
+    }
 }

@@ -48,33 +48,6 @@ impl RingContext {
         }
     }
 
-    /// Applies `f(modulus, out_limb, a_limb, b_limb)` limb by limb.
-    fn zip3_limbs<F>(&self, out: &mut RnsPoly, a: &RnsPoly, b: &RnsPoly, f: F)
-    where
-        F: Fn(&Modulus, &mut [u64], &[u64], &[u64]) + Sync + Send,
-    {
-        self.assert_fits(out);
-        let n = self.degree();
-        let q_limbs = out.q_limbs();
-        let run =
-            |(i, ((o, x), y)): (usize, LimbTriple<'_>)| f(self.limb_prime(q_limbs, i).0, o, x, y);
-        if n >= super::context::PARALLEL_MIN_DEGREE {
-            out.data_mut()
-                .par_chunks_mut(n)
-                .zip(a.data().par_chunks(n))
-                .zip(b.data().par_chunks(n))
-                .enumerate()
-                .for_each(run);
-        } else {
-            out.data_mut()
-                .chunks_mut(n)
-                .zip(a.data().chunks(n))
-                .zip(b.data().chunks(n))
-                .enumerate()
-                .for_each(run);
-        }
-    }
-
     /// `a += b`.
     pub fn add_assign(&self, a: &mut RnsPoly, b: &RnsPoly) {
         assert_same_shape("add", a, b);
@@ -129,11 +102,13 @@ impl RingContext {
 
     /// `out = a ⊙ b` (pointwise, NTT form; `out` is resized to the operands' shape).
     pub fn mul(&self, a: &RnsPoly, b: &RnsPoly, out: &mut RnsPoly) {
-        out.clone_from(a);
-        self.mul_assign(out, b);
+        out.reshape_like(a);
+        out.data_mut().fill(0);
+        self.mul_acc(out, a, b);
     }
 
-    /// `acc += a ⊙ b` (pointwise, NTT form, all three of the same shape).
+    /// `acc += a ⊙ b` (pointwise, NTT form, all three of the same shape), with tfhe-ntt's SIMD
+    /// multiply-accumulate kernel.
     pub fn mul_acc(&self, acc: &mut RnsPoly, a: &RnsPoly, b: &RnsPoly) {
         assert_same_shape("mul_acc", acc, a);
         assert_same_shape("mul_acc", a, b);
@@ -143,11 +118,27 @@ impl RingContext {
             "mul_acc: ring products need NTT form, got {}",
             a.shape()
         );
-        self.zip3_limbs(acc, a, b, |m, o, x, y| {
-            for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
-                *o = m.add(*o, m.mul(x, y));
-            }
-        });
+        self.assert_fits(acc);
+        let n = self.degree();
+        let q_limbs = acc.q_limbs();
+        let run = |(i, ((o, x), y)): (usize, LimbTriple<'_>)| {
+            self.limb_prime(q_limbs, i).1.mul_accumulate(o, x, y)
+        };
+        if n >= super::context::PARALLEL_MIN_DEGREE {
+            acc.data_mut()
+                .par_chunks_mut(n)
+                .zip(a.data().par_chunks(n))
+                .zip(b.data().par_chunks(n))
+                .enumerate()
+                .for_each(run);
+        } else {
+            acc.data_mut()
+                .chunks_mut(n)
+                .zip(a.data().chunks(n))
+                .zip(b.data().chunks(n))
+                .enumerate()
+                .for_each(run);
+        }
     }
 
     /// Multiplies limb i by `scalar_of(i)` (any u64, reduced per limb).

@@ -29,9 +29,10 @@
 //! (`5^k mod 2N`) and `galois_element_for_conjugation()` (`2N − 1`).
 //!
 //! **RNS tools.**
-//! - [`RingContext::mod_up`]`(a, digit, out)`: digit's limbs → the rest of `Q_l` and P (fast
-//!   base conversion; error `u·D_d`, `0 ≤ u < |digit|`).
-//! - [`RingContext::mod_down`]`(a, out)`: `Q_l·P → Q_l`, `round(a/P) − u`, `0 ≤ u < k`.
+//! - [`RingContext::mod_up`]`(a, digit, out)`: digit's limbs → the rest of `Q_l` and P, the
+//!   centered lift of the digit's value, exact (f64-corrected base conversion).
+//! - [`RingContext::mod_down`]`(a, out)`: `Q_l·P → Q_l`, `round(a/P)`, exact (unbiased).
+//!   Both are off only for values within about `s·2^−52` of a tie (see [`conversion`]).
 //! - [`RingContext::rescale_assign`]: `round(a / q_l)`, exact, drops the last limb.
 //! - [`crt::crt_reconstruct`], [`RingContext::coefficient_exact`],
 //!   [`RingContext::coefficient_exact_centered`] (big integers) and
@@ -45,7 +46,7 @@ mod arith;
 mod automorphism;
 mod basis;
 mod context;
-mod conversion;
+pub mod conversion;
 pub mod crt;
 pub mod modular;
 pub mod ntt;

@@ -98,6 +98,13 @@ impl NttTable {
         self.plan.fwd(limb);
     }
 
+    /// `acc[i] += a[i] · b[i] mod q` for reduced inputs (tfhe-ntt's SIMD kernel: AVX-512 IFMA
+    /// below 2^51, AVX-512 or AVX2 Barrett otherwise). The pointwise product of NTT forms.
+    #[inline]
+    pub fn mul_accumulate(&self, acc: &mut [u64], a: &[u64], b: &[u64]) {
+        self.plan.mul_accumulate(acc, a, b);
+    }
+
     /// Inverse transform in place, normalised: evaluations in bit-reversed order in,
     /// coefficients out.
     #[inline]

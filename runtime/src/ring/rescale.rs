@@ -34,24 +34,33 @@ impl RingContext {
 
         a.drop_last_q_limbs(1);
         let inverses = &self.rescale_inverses[level];
-        let run = |(i, limb): (usize, &mut [u64])| {
+        // One scratch limb per remaining prime, allocated once per call.
+        let mut remainders = vec![0u64; level * n];
+        let run = |(i, (limb, remainder)): (usize, (&mut [u64], &mut [u64]))| {
             let (m, ntt) = self.limb_prime(level, i);
             let half_mod = m.reduce_u64(half);
-            let mut remainder: Vec<u64> = last
-                .iter()
-                .map(|&w| m.sub(m.reduce_u64(w), half_mod))
-                .collect();
-            if form == Form::Ntt {
-                ntt.forward(&mut remainder);
+            for (r, &w) in remainder.iter_mut().zip(&last) {
+                *r = m.sub(m.reduce_u64(w), half_mod);
             }
-            for (x, &r) in limb.iter_mut().zip(&remainder) {
+            if form == Form::Ntt {
+                ntt.forward(remainder);
+            }
+            for (x, &r) in limb.iter_mut().zip(remainder.iter()) {
                 *x = m.mul_shoup(m.sub(*x, r), inverses[i]);
             }
         };
         if n >= super::context::PARALLEL_MIN_DEGREE {
-            a.data_mut().par_chunks_mut(n).enumerate().for_each(run);
+            a.data_mut()
+                .par_chunks_mut(n)
+                .zip(remainders.par_chunks_mut(n))
+                .enumerate()
+                .for_each(run);
         } else {
-            a.data_mut().chunks_mut(n).enumerate().for_each(run);
+            a.data_mut()
+                .chunks_mut(n)
+                .zip(remainders.chunks_mut(n))
+                .enumerate()
+                .for_each(run);
         }
     }
 }
