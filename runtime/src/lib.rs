@@ -2,5 +2,11 @@
 
 pub mod ring;
 
+pub mod ciphertext;
+pub mod context;
 pub mod encoding;
+pub mod encrypt;
+pub mod eval;
+pub mod keys;
+pub mod precision;
 pub mod sampling;
