@@ -16,15 +16,18 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Benchmarks, JSON on stdout with --json (DESIGN §10).
+    Bench(commands::bench::BenchArgs),
+}
 
 /// Runs one subcommand.
 fn run(command: Command) -> anyhow::Result<()> {
-    match command {}
+    match command {
+        Command::Bench(args) => commands::bench::run(args),
+    }
 }
 
-// Remove with the first subcommand: until then `Command` has no value.
-#[expect(unreachable_code, reason = "no subcommand exists yet")]
 fn main() -> std::process::ExitCode {
     match run(Cli::parse().command) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,1 +1,3 @@
 //! One module per `fhec` subcommand.
+
+pub mod bench;
