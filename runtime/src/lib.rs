@@ -1,6 +1,5 @@
 //! fhec's CKKS runtime: an RNS-CKKS library in its own right (DESIGN §4).
 
-pub mod ring;
 pub mod ciphertext;
 pub mod context;
 pub mod encoding;
@@ -8,5 +7,6 @@ pub mod encrypt;
 pub mod eval;
 pub mod keys;
 pub mod precision;
+pub mod ring;
 pub mod sampling;
 pub mod serialize;
