@@ -338,3 +338,58 @@ fn objects_that_do_not_fit_the_parameters_are_refused() {
     });
     assert!(reason.contains("ciphertext c0: shape"), "{reason}");
 }
+
+/// Encodes `value`, applies `edits` (position, xor) and a cut to its payload, reseals it and
+/// decodes it: whatever the edit, decoding returns (an object or an error), never panics.
+fn survives<T: Codec<Context = CkksContext>>(
+    f: &Fixed,
+    value: &T,
+    edits: &[(usize, u8)],
+    cut: usize,
+) {
+    let hash = f.context.params().hash();
+    let mut bytes = to_bytes(value, &hash).unwrap().to_vec();
+    let payload_len = bytes.len() - HEADER_LEN;
+    for &(at, xor) in edits {
+        bytes[HEADER_LEN + at % payload_len] ^= xor;
+    }
+    bytes.truncate(bytes.len() - cut % payload_len);
+    let _ = from_bytes::<T>(&resealed(bytes), Path::new("mutated"), &hash, &f.context);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn edited_payloads_never_panic_a_decoder(
+        // Half the edits land in the first fields, where the structure is.
+        edits in proptest::collection::vec(
+            (proptest::prop_oneof![0usize..80, 0usize..1 << 20], 1u8..=255),
+            1..4,
+        ),
+        cut in 0usize..1 << 20,
+        truncate: bool,
+    ) {
+        let f = Fixed::new();
+        let top = f.context.max_level();
+        let cut = if truncate { cut } else { 0 };
+        let n = f.context.ring().degree();
+        let secret = SecretKey::from_coefficients(&f.context, vec![1; n]).unwrap();
+        survives(&f, &secret, &edits, cut);
+        let public = PublicKey::from_compressed(&f.context, [1; 32], f.poly(top, true, 1)).unwrap();
+        survives(&f, &public, &edits, cut);
+        let mut galois = GaloisKeys::default();
+        galois.insert(5, f.switching_key(Level(1), 3));
+        galois.insert(7, f.switching_key(Level(0), 4));
+        survives(&f, &galois, &edits, cut);
+        let ciphertext = Ciphertext {
+            c0: f.poly(Level(1), false, 5),
+            c1: f.poly(Level(1), false, 6),
+            scale: 2f64.powi(40),
+            slots: 8,
+        };
+        survives(&f, &ciphertext, &edits, cut);
+        let seeded = SeededCiphertext { c0: f.poly(Level(0), false, 5), seed: [7; 32], scale: 1.0, slots: 1 };
+        survives(&f, &seeded, &edits, cut);
+    }
+}
