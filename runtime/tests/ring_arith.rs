@@ -125,7 +125,61 @@ fn contexts_build_from_every_preset_shape_and_refuse_bad_bases() {
         RingError::EmptyBasis
     );
     assert!(matches!(
-        RingContext::from_primes(fhec_params::LogN(18), &[q], &[p], &single_digit(1)),
-        Err(RingError::DegreeOutOfRange { log_n: 18 })
+        RingContext::from_primes(fhec_params::LogN(70), &[q], &[p], &single_digit(1)),
+        Err(RingError::DegreeOutOfRange { log_n: 70 })
     ));
+}
+
+#[test]
+fn raw_data_round_trips_and_bad_data_is_refused() {
+    let mut rng = TestRng::new(34);
+    let ctx = context(10, &[50, 40, 40], &[51], 3);
+    let a = random_poly(&ctx, &mut rng, Level(1), true, Form::Ntt);
+    let back = ctx
+        .poly_from_data(Level(1), true, Form::Ntt, a.data().to_vec())
+        .unwrap();
+    assert_eq!(back, a);
+    let n = ctx.degree();
+    assert_eq!(
+        ctx.poly_from_data(Level(1), false, Form::Ntt, a.data().to_vec())
+            .unwrap_err(),
+        RingError::PolyLength {
+            got: 3 * n,
+            expected: 2 * n,
+            limbs: 2,
+            degree: n
+        }
+    );
+    let mut unreduced = a.data().to_vec();
+    let q1 = ctx.q_basis().primes()[1];
+    unreduced[n + 5] = q1;
+    let err = ctx
+        .poly_from_data(Level(1), true, Form::Ntt, unreduced)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        RingError::UnreducedValue {
+            limb: 1,
+            index: 5,
+            value: q1,
+            modulus: q1
+        }
+    );
+    assert!(err.to_string().contains("coefficient 5 of limb 1"), "{err}");
+    assert_eq!(
+        ctx.poly_from_data(Level(3), false, Form::Ntt, vec![0; 4 * n])
+            .unwrap_err(),
+        RingError::LevelOutOfRange {
+            level: 3,
+            max_level: 2
+        }
+    );
+}
+
+#[test]
+fn ring_types_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<RingContext>();
+    shareable::<fhec_runtime::ring::RnsPoly>();
+    shareable::<fhec_runtime::ring::GaloisPermutation>();
 }

@@ -331,3 +331,18 @@ fn secure_literal_stays_secure_even_with_the_opt_in() {
         SecurityLevel::Bits128
     );
 }
+
+/// The hash goes into file headers: it must not change by accident (a deliberate change of the
+/// canonical encoding bumps its version tag and updates these digests).
+#[test]
+fn preset_hashes_are_pinned() {
+    let digest = |lit| CkksParams::new(lit).unwrap().hash().to_string();
+    assert_eq!(
+        digest(presets::n16_qp1740()),
+        "3d41d39ea9150b2501e47e6b34dbf06857ba172783b224dcec78db11287b06dd"
+    );
+    assert_eq!(
+        digest(presets::test_insecure(10)),
+        "6bd37b0e5484ac9698b29f0e17b494f2914afc9413bfd05734441e61eec33024"
+    );
+}

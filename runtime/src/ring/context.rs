@@ -52,10 +52,10 @@ impl RingContext {
         p: &[u64],
         digits: &[Range<usize>],
     ) -> Result<RingContext, RingError> {
-        let degree = log_n.degree();
         if !(4..=17).contains(&log_n.0) {
             return Err(RingError::DegreeOutOfRange { log_n: log_n.0 });
         }
+        let degree = log_n.degree();
         if q.is_empty() || p.is_empty() {
             return Err(RingError::EmptyBasis);
         }
@@ -238,6 +238,47 @@ impl RingContext {
     /// Transforms `poly` to coefficient form (no-op if it already is).
     pub fn to_coefficient(&self, poly: &mut RnsPoly) {
         self.transform(poly, Form::Coefficient);
+    }
+
+    /// A polynomial from raw limb-major data (as [`RnsPoly::data`] returns it), checked: the
+    /// length must match the shape and every word must be reduced modulo its limb's prime.
+    /// For data from outside the process (files), where a mismatch is an error, not a bug.
+    pub fn poly_from_data(
+        &self,
+        level: Level,
+        with_special: bool,
+        form: Form,
+        data: Vec<u64>,
+    ) -> Result<RnsPoly, RingError> {
+        if level > self.max_level() {
+            return Err(RingError::LevelOutOfRange {
+                level: level.0,
+                max_level: self.max_level().0,
+            });
+        }
+        let n = self.degree();
+        let p_limbs = if with_special { self.p.len() } else { 0 };
+        let limbs = level.limbs() + p_limbs;
+        if data.len() != limbs * n {
+            return Err(RingError::PolyLength {
+                got: data.len(),
+                expected: limbs * n,
+                limbs,
+                degree: n,
+            });
+        }
+        for (limb, words) in data.chunks_exact(n).enumerate() {
+            let modulus = self.limb_prime(level.limbs(), limb).0.value();
+            if let Some(index) = words.iter().position(|&w| w >= modulus) {
+                return Err(RingError::UnreducedValue {
+                    limb,
+                    index,
+                    value: words[index],
+                    modulus,
+                });
+            }
+        }
+        Ok(RnsPoly::from_parts(n, level.limbs(), p_limbs, form, data))
     }
 
     /// A polynomial from signed integer coefficients (reduced into every limb), in coefficient

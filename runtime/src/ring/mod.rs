@@ -12,7 +12,8 @@
 //! **Polynomials.** [`RnsPoly`]: limb-major `Vec<u64>`, N words per limb, limbs `q_0..q_l`
 //! then (when [`RnsPoly::has_special`]) `p_0..p_{k-1}`; [`Form`] says coefficients or NTT
 //! evaluations. Create with [`RingContext::zero`]`(level, with_special, form)` or
-//! [`RingContext::from_signed`]; inspect with `level()`, `limb(i)`, `data()`; reshape with
+//! [`RingContext::from_signed`], or from raw limbs (e.g. read from a file) with the checked
+//! [`RingContext::poly_from_data`]; inspect with `level()`, `limb(i)`, `data()`; reshape with
 //! [`RnsPoly::drop_last_q_limbs`], [`RnsPoly::drop_special_limbs`], [`RnsPoly::q_prefix`].
 //!
 //! **Element-wise** (same shape required; panics naming both shapes otherwise):
@@ -103,6 +104,40 @@ pub enum RingError {
     RepeatedPrime {
         /// The repeated prime.
         prime: u64,
+    },
+    /// Raw limb data of the wrong length for the requested shape.
+    #[error(
+        "polynomial data holds {got} words, expected {expected} ({limbs} limbs of N = {degree})"
+    )]
+    PolyLength {
+        /// Words supplied.
+        got: usize,
+        /// Words the shape needs.
+        expected: usize,
+        /// Limbs of the shape.
+        limbs: usize,
+        /// The ring degree.
+        degree: usize,
+    },
+    /// A word of raw limb data is not reduced modulo its limb's prime.
+    #[error("coefficient {index} of limb {limb} is {value}, not reduced modulo {modulus}")]
+    UnreducedValue {
+        /// The limb.
+        limb: usize,
+        /// Position in the limb.
+        index: usize,
+        /// The offending value.
+        value: u64,
+        /// The limb's prime.
+        modulus: u64,
+    },
+    /// A level above the context's highest.
+    #[error("level {level} exceeds the highest level {max_level} of these parameters")]
+    LevelOutOfRange {
+        /// The requested level.
+        level: usize,
+        /// The context's highest level.
+        max_level: usize,
     },
     /// The digits are not contiguous non-empty ranges covering the Q primes in order.
     #[error("digits {digits:?} do not partition the {primes} ciphertext primes in order")]
