@@ -10,12 +10,13 @@
 
 use crate::ciphertext::{Ciphertext, SEEDED_DOMAIN, SeededCiphertext};
 use crate::context::CkksContext;
-use crate::encoding::Plaintext;
+use crate::encoding::{Plaintext, decoding_limbs};
 use crate::keys::randomness::{gaussian_poly, ternary_poly, uniform_poly};
 use crate::keys::switching_restrict as restrict_to_level;
 use crate::keys::{KeyError, PublicKey, SecretKey};
 use crate::ring::Form;
 use crate::sampling::SecureRng;
+use fhec_params::Level;
 
 /// Encrypts plaintexts, drawing its randomness from a CSPRNG.
 pub struct Encryptor<'a> {
@@ -84,13 +85,19 @@ impl<'a> Encryptor<'a> {
     }
 }
 
-/// Decrypts `ciphertext` with `key`: the plaintext `c0 + c1·s`, in NTT form.
+/// Decrypts `ciphertext` with `key`: the plaintext `c0 + c1·s`, in NTT form, over the first
+/// [`decoding_limbs`] primes only (all a decoder needs; slot values up to ~2^60 are exact).
 pub fn decrypt(context: &CkksContext, key: &SecretKey, ciphertext: &Ciphertext) -> Plaintext {
     let ring = context.ring();
-    let level = ciphertext.level();
+    let limbs = decoding_limbs(context, ciphertext.scale, ciphertext.level());
+    let level = Level(limbs - 1);
     let mut poly = ring.zero(level, false, Form::Ntt);
-    ring.mul(&ciphertext.c1, &key.at_level(level), &mut poly);
-    ring.add_assign(&mut poly, &ciphertext.c0);
+    ring.mul(
+        &ciphertext.c1.q_prefix(limbs),
+        &key.at_level(level),
+        &mut poly,
+    );
+    ring.add_assign(&mut poly, &ciphertext.c0.q_prefix(limbs));
     Plaintext {
         poly,
         scale: ciphertext.scale,

@@ -71,7 +71,7 @@ fn sparse_slots_round_trip_for_every_power_of_two() {
                 &format!("{} {slots} slots", t.name),
                 &values,
                 &decoded,
-                35.0,
+                t.threshold(35.0),
             );
             slots *= 2;
         }
@@ -86,7 +86,7 @@ fn fewer_values_than_slots_are_padded_with_zeros() {
     let decoded = t.encoder().decode(&plaintext);
     let mut expected = values.clone();
     expected.resize(16, C64::default());
-    check_precision("padded", &expected, &decoded, 35.0);
+    check_precision("padded", &expected, &decoded, t.threshold(35.0));
 }
 
 #[test]

@@ -68,6 +68,16 @@ fn plaintext_operations_and_constants() {
             29.0,
         );
 
+        // Without rescaling, the product decodes at scale Δ² (2^80): decryption then needs
+        // more primes than at scale Δ, and still only a prefix of them.
+        let unscaled = eval.mul_plain_new(&a, &plain).unwrap();
+        t.check(
+            "mul_plain at scale Δ²",
+            &unscaled,
+            &zip_with(&x, &y, |p, q| p * q),
+            27.0,
+        );
+
         // ct × pt at the scale of the prime rescaled away: the scale returns to Δ·Δ/q_l.
         let q_top = t.context.q_prime(t.top()) as f64;
         let weights = t.encoder().encode(&y, slots, t.top(), q_top).unwrap();

@@ -125,8 +125,8 @@ fn contexts_build_from_every_preset_shape_and_refuse_bad_bases() {
         RingError::EmptyBasis
     );
     assert!(matches!(
-        RingContext::from_primes(fhec_params::LogN(18), &[q], &[p], &single_digit(1)),
-        Err(RingError::DegreeOutOfRange { log_n: 18 })
+        RingContext::from_primes(fhec_params::LogN(70), &[q], &[p], &single_digit(1)),
+        Err(RingError::DegreeOutOfRange { log_n: 70 })
     ));
 }
 

@@ -169,7 +169,9 @@ fn mod_down_recovers_a_multiple_of_p() {
 #[test]
 fn rescale_rounds_exactly() {
     let mut rng = TestRng::new(14);
-    for (log_n, log_q, log_p, dnum) in shapes() {
+    // Plus a chain whose last prime exceeds twice the others (the general reduction path).
+    let growing = (10, vec![30, 40, 55], vec![56], 3);
+    for (log_n, log_q, log_p, dnum) in shapes().into_iter().chain([growing]) {
         let ctx = context(log_n, &log_q, &log_p, dnum);
         for level in (1..=ctx.max_level().0)
             .map(Level)

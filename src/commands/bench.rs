@@ -51,6 +51,10 @@ struct CkksBenchArgs {
     /// Rotations in the hoisted group used to time each extra hoisted rotation.
     #[arg(long, default_value_t = 8)]
     hoisted: usize,
+    /// Only these operations (comma-separated names, e.g. `mul_relin_rescale,rotate`);
+    /// default: all.
+    #[arg(long, value_delimiter = ',')]
+    ops: Vec<String>,
     /// Print JSON (DESIGN §10) instead of a table.
     #[arg(long)]
     json: bool,
@@ -114,7 +118,26 @@ fn literal_for(log_n: u32) -> Result<CkksParamsLiteral> {
     })
 }
 
+/// The operations `fhec bench ckks` measures, in report order.
+const CKKS_OPS: [&str; 9] = [
+    "ntt",
+    "mul_relin_rescale",
+    "rotate",
+    "hoisted_rotate_extra",
+    "mul_plain",
+    "encode",
+    "encrypt",
+    "decrypt",
+    "keygen_rotation",
+];
+
 fn run_ckks(args: CkksBenchArgs) -> Result<()> {
+    if let Some(unknown) = args.ops.iter().find(|o| !CKKS_OPS.contains(&o.as_str())) {
+        bail!(
+            "--ops: unknown operation {unknown:?} (known: {})",
+            CKKS_OPS.join(", ")
+        );
+    }
     if args.repeats == 0 {
         bail!("--repeats must be at least 1");
     }
@@ -287,102 +310,122 @@ fn measure(params: CkksParams, args: &CkksBenchArgs, threads: usize) -> Result<C
     let a = encrypt(&mut encryptor, &x)?;
     let b = encrypt(&mut encryptor, &y)?;
     let mut ops = Vec::new();
-
-    progress("ntt");
-    let ring = context.ring();
-    let mut poly = a.c0.clone();
-    ring.to_coefficient(&mut poly);
-    let times = time_ms(repeats, || {
-        let mut p = poly.clone();
-        let start = Stopwatch::start();
-        ring.to_ntt(&mut p);
-        Ok(start.stop())
-    })?;
-    debug_assert_eq!(poly.form(), Form::Coefficient);
-    ops.push(op(
-        "ntt",
-        "forward NTT of one polynomial over all L+1 ciphertext primes",
-        times,
-        None,
-    ));
-
-    progress("mul_relin_rescale");
+    let wanted = |name: &str| args.ops.is_empty() || args.ops.iter().any(|o| o == name);
     let expected: Vec<C64> = x.iter().zip(&y).map(|(&p, &q)| p * q).collect();
-    let (times, product) = timed(repeats, || {
-        let mut c = eval.mul_new(&a, &b)?;
-        eval.rescale_assign(&mut c)?;
-        Ok(c)
-    })?;
-    let precision = PrecisionStats::of(&expected, &decode(&product));
-    ops.push(op(
-        "mul_relin_rescale",
-        "ct×ct, relinearise, rescale at the top level",
-        times,
-        Some(precision),
-    ));
 
-    progress("rotate");
-    let (times, rotation) = timed(repeats, || Ok(eval.rotate_new(&a, 1)?))?;
-    let precision = PrecisionStats::of(&rotated(&x, 1), &decode(&rotation));
-    let what = "rotation by 1 at the top level";
-    ops.push(op("rotate", what, times, Some(precision)));
+    if wanted("ntt") {
+        progress("ntt");
+        let ring = context.ring();
+        let mut poly = a.c0.clone();
+        ring.to_coefficient(&mut poly);
+        let times = time_ms(repeats, || {
+            let mut p = poly.clone();
+            let start = Stopwatch::start();
+            ring.to_ntt(&mut p);
+            Ok(start.stop())
+        })?;
+        debug_assert_eq!(poly.form(), Form::Coefficient);
+        ops.push(op(
+            "ntt",
+            "forward NTT of one polynomial over all L+1 ciphertext primes",
+            times,
+            None,
+        ));
+    }
 
-    progress("hoisted_rotate_extra");
-    let mut hoisted = Vec::new();
-    let extra = (args.hoisted - 1) as f64;
-    let times = time_ms(repeats, || {
-        let start = Stopwatch::start();
-        eval.rotate_hoisted(&a, &steps[..1])?;
-        let single = start.stop();
-        let start = Stopwatch::start();
-        hoisted = eval.rotate_hoisted(&a, &steps)?;
-        let group = start.stop();
-        Ok(Sample {
-            wall_ms: ((group.wall_ms - single.wall_ms) / extra).max(0.0),
-            cpu_ms: group
-                .cpu_ms
-                .zip(single.cpu_ms)
-                .map(|(g, s)| ((g - s) / extra).max(0.0)),
-        })
-    })?;
-    let precision = hoisted
-        .iter()
-        .zip(&steps)
-        .map(|(c, &k)| PrecisionStats::of(&rotated(&x, k), &decode(c)))
-        .min_by(|p, q| p.mean_bits().total_cmp(&q.mean_bits()));
-    let what = "per extra rotation of a hoisted group: (group time − one-rotation group time) / (group size − 1)";
-    ops.push(op("hoisted_rotate_extra", what, times, precision));
+    if wanted("mul_relin_rescale") {
+        progress("mul_relin_rescale");
+        let (times, product) = timed(repeats, || {
+            let mut c = eval.mul_new(&a, &b)?;
+            eval.rescale_assign(&mut c)?;
+            Ok(c)
+        })?;
+        let precision = PrecisionStats::of(&expected, &decode(&product));
+        ops.push(op(
+            "mul_relin_rescale",
+            "ct×ct, relinearise, rescale at the top level",
+            times,
+            Some(precision),
+        ));
+    }
 
-    progress("mul_plain");
-    let weights = encoder.encode(&y, slots, top, scale)?;
-    let (times, product) = timed(repeats, || Ok(eval.mul_plain_new(&a, &weights)?))?;
-    let precision = PrecisionStats::of(&expected, &decode(&product));
-    let what = "ct×pt at the top level (no rescale)";
-    ops.push(op("mul_plain", what, times, Some(precision)));
+    if wanted("rotate") {
+        progress("rotate");
+        let (times, rotation) = timed(repeats, || Ok(eval.rotate_new(&a, 1)?))?;
+        let precision = PrecisionStats::of(&rotated(&x, 1), &decode(&rotation));
+        let what = "rotation by 1 at the top level";
+        ops.push(op("rotate", what, times, Some(precision)));
+    }
 
-    progress("encode");
-    let (times, plaintext) = timed(repeats, || Ok(encoder.encode(&x, slots, top, scale)?))?;
-    let precision = PrecisionStats::of(&x, &encoder.decode(&plaintext));
-    let what = "encode N/2 complex slots at the top level";
-    ops.push(op("encode", what, times, Some(precision)));
+    if wanted("hoisted_rotate_extra") {
+        progress("hoisted_rotate_extra");
+        let mut hoisted = Vec::new();
+        let extra = (args.hoisted - 1) as f64;
+        let times = time_ms(repeats, || {
+            let start = Stopwatch::start();
+            eval.rotate_hoisted(&a, &steps[..1])?;
+            let single = start.stop();
+            let start = Stopwatch::start();
+            hoisted = eval.rotate_hoisted(&a, &steps)?;
+            let group = start.stop();
+            Ok(Sample {
+                wall_ms: ((group.wall_ms - single.wall_ms) / extra).max(0.0),
+                cpu_ms: group
+                    .cpu_ms
+                    .zip(single.cpu_ms)
+                    .map(|(g, s)| ((g - s) / extra).max(0.0)),
+            })
+        })?;
+        let precision = hoisted
+            .iter()
+            .zip(&steps)
+            .map(|(c, &k)| PrecisionStats::of(&rotated(&x, k), &decode(c)))
+            .min_by(|p, q| p.mean_bits().total_cmp(&q.mean_bits()));
+        let what = "per extra rotation of a hoisted group: (group time − one-rotation group time) / (group size − 1)";
+        ops.push(op("hoisted_rotate_extra", what, times, precision));
+    }
 
-    progress("encrypt");
-    let (times, fresh) = timed(repeats, || Ok(encryptor.encrypt_pk(&public, &plaintext)))?;
-    let precision = PrecisionStats::of(&x, &decode(&fresh));
-    let what = "public-key encryption of an encoded plaintext at the top level";
-    ops.push(op("encrypt", what, times, Some(precision)));
+    if wanted("mul_plain") {
+        progress("mul_plain");
+        let weights = encoder.encode(&y, slots, top, scale)?;
+        let (times, product) = timed(repeats, || Ok(eval.mul_plain_new(&a, &weights)?))?;
+        let precision = PrecisionStats::of(&expected, &decode(&product));
+        let what = "ct×pt at the top level (no rescale)";
+        ops.push(op("mul_plain", what, times, Some(precision)));
+    }
 
-    progress("decrypt");
-    let (times, decoded) = timed(repeats, || Ok(decode(&fresh)))?;
-    let precision = PrecisionStats::of(&x, &decoded);
-    let what = "decrypt and decode at the top level";
-    ops.push(op("decrypt", what, times, Some(precision)));
+    if wanted("encode") {
+        progress("encode");
+        let (times, plaintext) = timed(repeats, || Ok(encoder.encode(&x, slots, top, scale)?))?;
+        let precision = PrecisionStats::of(&x, &encoder.decode(&plaintext));
+        let what = "encode N/2 complex slots at the top level";
+        ops.push(op("encode", what, times, Some(precision)));
+    }
 
-    progress("keygen_rotation");
-    let g = context.ring().galois_element_for_rotation(1);
-    let (times, _) = timed(repeats, || Ok(generator.galois_key(&secret, g, top)?))?;
-    let what = "one rotation key at the top level";
-    ops.push(op("keygen_rotation", what, times, None));
+    if wanted("encrypt") {
+        progress("encrypt");
+        let plaintext = encoder.encode(&x, slots, top, scale)?;
+        let (times, fresh) = timed(repeats, || Ok(encryptor.encrypt_pk(&public, &plaintext)))?;
+        let precision = PrecisionStats::of(&x, &decode(&fresh));
+        let what = "public-key encryption of an encoded plaintext at the top level";
+        ops.push(op("encrypt", what, times, Some(precision)));
+    }
+
+    if wanted("decrypt") {
+        progress("decrypt");
+        let (times, decoded) = timed(repeats, || Ok(decode(&a)))?;
+        let precision = PrecisionStats::of(&x, &decoded);
+        let what = "decrypt and decode at the top level";
+        ops.push(op("decrypt", what, times, Some(precision)));
+    }
+
+    if wanted("keygen_rotation") {
+        progress("keygen_rotation");
+        let g = context.ring().galois_element_for_rotation(1);
+        let (times, _) = timed(repeats, || Ok(generator.galois_key(&secret, g, top)?))?;
+        let what = "one rotation key at the top level";
+        ops.push(op("keygen_rotation", what, times, None));
+    }
 
     Ok(CkksReport {
         bench: "ckks",
@@ -408,8 +451,8 @@ fn print_table(report: &CkksReport) {
         report.repeats
     );
     println!(
-        "{:<22} {:>11} {:>11} {:>11} {:>10} {:>10}",
-        "operation", "median ms", "min ms", "max ms", "bits mean", "bits min"
+        "{:<22} {:>11} {:>11} {:>11} {:>11} {:>10} {:>10}",
+        "operation", "median ms", "min ms", "max ms", "cpu ms", "bits mean", "bits min"
     );
     let bits = |b: Option<f64>| b.map_or("-".to_string(), |b| format!("{b:.1}"));
     for op in &report.ops {

@@ -19,8 +19,10 @@ use thiserror::Error;
 pub const MIN_LOG_N: u32 = 10;
 /// Largest supported log N (N = 2^17).
 pub const MAX_LOG_N: u32 = 17;
-/// Largest prime size in bits. tfhe-ntt's fastest 64-bit plan needs primes below 2^62, and the
-/// runtime's lazy reductions keep sums of a few residues below 2^64, so we stop at 61 bits.
+/// Largest prime size in bits. tfhe-ntt's fast 64-bit kernels (and the runtime's `Modulus`)
+/// need primes below 2^62; we stop one bit short, at 61 bits, so sums of several residues
+/// (lazy additions) stay far from overflowing a word. Bigger primes would buy little: CKKS
+/// scales are 40-55 bits and q0 rarely needs more than 60.
 pub const MAX_PRIME_BITS: u32 = 61;
 
 /// Why a [`CkksParamsLiteral`] was refused.

@@ -137,9 +137,14 @@ impl<'a> Encoder<'a> {
     }
 
     /// Decodes every slot of `plaintext` (its `slots` values, divided by its scale).
+    ///
+    /// Only the first primes whose product exceeds 2^64 · scale take part (see
+    /// [`decoding_limbs`]): slot values below ~2^60 in magnitude decode exactly as from all
+    /// limbs, at a fraction of the cost at high levels.
     pub fn decode(&self, plaintext: &Plaintext) -> Vec<C64> {
         let ring = self.context.ring();
-        let mut poly = plaintext.poly.clone();
+        let limbs = decoding_limbs(self.context, plaintext.scale, plaintext.level());
+        let mut poly = plaintext.poly.q_prefix(limbs);
         ring.to_coefficient(&mut poly);
         let mut coefficients = vec![0.0; ring.degree()];
         ring.coefficients_centered_f64(&poly, &mut coefficients);
@@ -150,6 +155,25 @@ impl<'a> Encoder<'a> {
             plaintext.scale,
         )
     }
+}
+
+/// Number of limbs, from q_0, whose product exceeds 2^64 · `scale` (all limbs at `level` if
+/// none do). A decrypted or encoded coefficient is Δ·m plus small noise; while |Δ·m| stays
+/// below half that product its centered residue over those limbs equals the one over all
+/// limbs, so decryption and decoding can skip the others.
+pub fn decoding_limbs(context: &CkksContext, scale: f64, level: Level) -> usize {
+    let needed = scale.log2() + 64.0;
+    let mut bits = 0.0;
+    for (i, &q) in context.params().q_primes()[..level.limbs()]
+        .iter()
+        .enumerate()
+    {
+        bits += (q as f64).log2();
+        if bits >= needed {
+            return i + 1;
+        }
+    }
+    level.limbs()
 }
 
 /// Writes the integer coefficients `coefficients` (exact integers in f64, |c| < 2^127) into

@@ -131,8 +131,15 @@ impl Evaluator<'_> {
     }
 
     fn apply_mul_plain(&self, a: &mut Ciphertext, p: &Plaintext) {
-        zip_prefix(self.context, &mut a.c0, &p.poly, mul_limbs);
-        zip_prefix(self.context, &mut a.c1, &p.poly, mul_limbs);
+        if p.poly.same_shape(&a.c0) {
+            // The ring's SIMD product; the limb loop below serves plaintexts above the level.
+            let ring = self.context.ring();
+            ring.mul_assign(&mut a.c0, &p.poly);
+            ring.mul_assign(&mut a.c1, &p.poly);
+        } else {
+            zip_prefix(self.context, &mut a.c0, &p.poly, mul_limbs);
+            zip_prefix(self.context, &mut a.c1, &p.poly, mul_limbs);
+        }
         a.scale *= p.scale;
     }
 

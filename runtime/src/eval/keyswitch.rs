@@ -23,30 +23,43 @@ use rayon::prelude::*;
 const LAZY_PRODUCTS: usize = 15;
 
 /// The ModUp of every digit of one polynomial, shared by all key switches of that polynomial.
-#[derive(Clone, Debug)]
-pub struct Decomposition {
+/// Its buffers return to the context's scratch pool when it is dropped.
+pub struct Decomposition<'a> {
+    context: &'a CkksContext,
     level: Level,
     digits: Vec<RnsPoly>,
 }
 
-impl Decomposition {
+impl<'a> Decomposition<'a> {
     /// Decomposes `d` (NTT form over Q_l, no special limbs).
-    pub fn new(context: &CkksContext, d: &RnsPoly) -> Self {
+    pub fn new(context: &'a CkksContext, d: &RnsPoly) -> Self {
         let ring = context.ring();
         let level = d.level();
         let digits = (0..context.params().digits_at(level))
             .map(|digit| {
-                let mut extended = ring.zero(level, true, Form::Ntt);
+                let mut extended = context.scratch_poly(level, true, Form::Ntt);
                 ring.mod_up(d, digit, &mut extended);
                 extended
             })
             .collect();
-        Self { level, digits }
+        Self {
+            context,
+            level,
+            digits,
+        }
     }
 
     /// The level of the decomposed polynomial.
     pub fn level(&self) -> Level {
         self.level
+    }
+}
+
+impl Drop for Decomposition<'_> {
+    fn drop(&mut self) {
+        for digit in self.digits.drain(..) {
+            self.context.recycle(digit);
+        }
     }
 }
 
@@ -61,16 +74,17 @@ pub(crate) fn check_key_level(key: &KeySwitchKey, level: Level) -> Result<(), Ev
     Ok(())
 }
 
-/// `(u0, u1) = ModDown(Σ_j σ(d̃_j) · (b_j, a_j))` where σ reads slot `source(i)` of each digit
-/// for output slot i (the identity, or a Galois permutation in NTT form). Both outputs are NTT
-/// polynomials over Q_l. The caller has checked the key's level.
+/// `(out0, out1) = ModDown(Σ_j σ(d̃_j) · (b_j, a_j))` where σ reads slot `source(i)` of each
+/// digit for output slot i (the identity, or a Galois permutation in NTT form). Both outputs
+/// become NTT polynomials over Q_l. The caller has checked the key's level.
 pub(crate) fn switch_decomposed<F>(
     context: &CkksContext,
-    decomposition: &Decomposition,
+    decomposition: &Decomposition<'_>,
     key: &KeySwitchKey,
     source: F,
-) -> (RnsPoly, RnsPoly)
-where
+    out0: &mut RnsPoly,
+    out1: &mut RnsPoly,
+) where
     F: Fn(usize) -> usize + Sync,
 {
     let ring = context.ring();
@@ -78,17 +92,14 @@ where
     let n = ring.degree();
     let q_limbs = level.limbs();
     let key_q_limbs = key.level().limbs();
-    let mut sums = [
-        ring.zero(level, true, Form::Ntt),
-        ring.zero(level, true, Form::Ntt),
-    ];
-    let [sum0, sum1] = &mut sums;
+    let mut sum0 = context.scratch_poly(level, true, Form::Ntt);
+    let mut sum1 = context.scratch_poly(level, true, Form::Ntt);
     let digits = &decomposition.digits;
     sum0.data_mut()
         .par_chunks_mut(n)
         .zip(sum1.data_mut().par_chunks_mut(n))
         .enumerate()
-        .for_each(|(t, (out0, out1))| {
+        .for_each(|(t, (acc0_limb, acc1_limb))| {
             let modulus = ring.limb_prime(q_limbs, t).0;
             // Limb t of Q_l·P sits at the same index of the key's q limbs, or past all of them.
             let key_limb = if t < q_limbs {
@@ -96,42 +107,51 @@ where
             } else {
                 t - q_limbs + key_q_limbs
             };
-            let range = key_limb * n..(key_limb + 1) * n;
+            let key_range = key_limb * n..(key_limb + 1) * n;
             for chunk_start in (0..digits.len()).step_by(LAZY_PRODUCTS) {
-                let chunk = &digits[chunk_start..(chunk_start + LAZY_PRODUCTS).min(digits.len())];
-                let keys_b = &key.b()[chunk_start..];
-                let keys_a = &key.a()[chunk_start..];
-                for i in 0..n {
-                    let src = t * n + source(i);
-                    let (mut acc0, mut acc1) = (out0[i] as u128, out1[i] as u128);
-                    for ((digit, b), a) in chunk.iter().zip(keys_b).zip(keys_a) {
-                        let d = digit.data()[src] as u128;
-                        acc0 += d * b.data()[range.start + i] as u128;
-                        acc1 += d * a.data()[range.start + i] as u128;
+                let chunk_end = (chunk_start + LAZY_PRODUCTS).min(digits.len());
+                let first = chunk_start == 0;
+                let parts = (chunk_start..chunk_end).map(|j| {
+                    (
+                        &digits[j].data()[t * n..(t + 1) * n],
+                        &key.b()[j].data()[key_range.clone()],
+                        &key.a()[j].data()[key_range.clone()],
+                    )
+                });
+                let parts: Vec<_> = parts.collect();
+                for (i, (o0, o1)) in acc0_limb.iter_mut().zip(acc1_limb.iter_mut()).enumerate() {
+                    let src = source(i);
+                    let (mut acc0, mut acc1) = if first {
+                        (0u128, 0u128)
+                    } else {
+                        (*o0 as u128, *o1 as u128)
+                    };
+                    for &(digit, b, a) in &parts {
+                        let d = digit[src] as u128;
+                        acc0 += d * b[i] as u128;
+                        acc1 += d * a[i] as u128;
                     }
-                    out0[i] = modulus.reduce_u128(acc0);
-                    out1[i] = modulus.reduce_u128(acc1);
+                    *o0 = modulus.reduce_u128(acc0);
+                    *o1 = modulus.reduce_u128(acc1);
                 }
             }
         });
-    let mut result = [
-        ring.zero(level, false, Form::Ntt),
-        ring.zero(level, false, Form::Ntt),
-    ];
-    for (sum, out) in sums.iter().zip(result.iter_mut()) {
-        ring.mod_down(sum, out);
-    }
-    let [u0, u1] = result;
-    (u0, u1)
+    ring.mod_down(&sum0, out0);
+    ring.mod_down(&sum1, out1);
+    context.recycle(sum0);
+    context.recycle(sum1);
 }
 
-/// Key-switches `d` (NTT form over Q_l) with `key`: `u0 + u1·s ≈ d·s'`.
+/// Key-switches `d` (NTT form over Q_l) with `key` into `(out0, out1)`: `out0 + out1·s ≈ d·s'`.
 pub(crate) fn key_switch(
     context: &CkksContext,
     d: &RnsPoly,
     key: &KeySwitchKey,
-) -> Result<(RnsPoly, RnsPoly), EvalError> {
+    out0: &mut RnsPoly,
+    out1: &mut RnsPoly,
+) -> Result<(), EvalError> {
     check_key_level(key, d.level())?;
     let decomposition = Decomposition::new(context, d);
-    Ok(switch_decomposed(context, &decomposition, key, |i| i))
+    switch_decomposed(context, &decomposition, key, |i| i, out0, out1);
+    Ok(())
 }

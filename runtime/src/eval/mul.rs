@@ -21,19 +21,25 @@ impl Evaluator<'_> {
     }
 
     fn apply_mul(&self, a: &mut Ciphertext, b: &Ciphertext) {
-        let ring = self.context.ring();
+        let context = self.context;
+        let ring = context.ring();
         let level = a.level();
-        let mut cross = ring.zero(level, false, Form::Ntt);
-        let mut square = ring.zero(level, false, Form::Ntt);
+        let mut cross = context.scratch_poly(level, false, Form::Ntt);
+        let mut square = context.scratch_poly(level, false, Form::Ntt);
         ring.mul(&a.c1, &b.c1, &mut square);
         ring.mul(&a.c0, &b.c1, &mut cross);
         ring.mul_acc(&mut cross, &a.c1, &b.c0);
         ring.mul_assign(&mut a.c0, &b.c0);
         let key = self.relinearization_key.expect("checked");
-        let (u0, u1) = key_switch(self.context, &square, &key.0).expect("checked");
+        let mut u0 = context.scratch_poly(level, false, Form::Ntt);
+        let mut u1 = context.scratch_poly(level, false, Form::Ntt);
+        key_switch(context, &square, &key.0, &mut u0, &mut u1).expect("checked");
         ring.add_assign(&mut a.c0, &u0);
         ring.add(&cross, &u1, &mut a.c1);
         a.scale *= b.scale;
+        for poly in [cross, square, u0, u1] {
+            context.recycle(poly);
+        }
     }
 
     fn check_rescale(&self, a: &Ciphertext) -> Result<(), EvalError> {

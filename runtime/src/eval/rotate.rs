@@ -12,6 +12,7 @@ use super::{EvalError, Evaluator, three_forms};
 use crate::ciphertext::Ciphertext;
 use crate::keys::KeySwitchKey;
 use crate::ring::Form;
+use rayon::prelude::*;
 
 impl Evaluator<'_> {
     /// The Galois key of element `g`, checked against the ciphertext's level.
@@ -68,7 +69,7 @@ impl Evaluator<'_> {
     fn galois_from_decomposition(
         &self,
         a: &Ciphertext,
-        decomposition: &Decomposition,
+        decomposition: &Decomposition<'_>,
         galois_element: u64,
     ) -> Ciphertext {
         let ring = self.context.ring();
@@ -78,11 +79,23 @@ impl Evaluator<'_> {
             .expect("checked");
         let permutation = ring.galois_permutation(galois_element);
         let source = permutation.source();
-        let (mut c0, c1) =
-            switch_decomposed(self.context, decomposition, key, |i| source[i] as usize);
-        let mut rotated_c0 = ring.zero(a.level(), false, Form::Ntt);
-        ring.automorphism_ntt(&a.c0, &permutation, &mut rotated_c0);
-        ring.add_assign(&mut c0, &rotated_c0);
+        let mut c0 = ring.zero(a.level(), false, Form::Ntt);
+        let mut c1 = ring.zero(a.level(), false, Form::Ntt);
+        let read = |i: usize| source[i] as usize;
+        switch_decomposed(self.context, decomposition, key, read, &mut c0, &mut c1);
+        // c0 += σ_g(a.c0), reading a.c0 through the permutation.
+        let n = ring.degree();
+        let q_limbs = c0.q_limbs();
+        c0.data_mut()
+            .par_chunks_mut(n)
+            .zip(a.c0.data().par_chunks(n))
+            .enumerate()
+            .for_each(|(t, (out, input))| {
+                let modulus = ring.limb_prime(q_limbs, t).0;
+                for (x, &src) in out.iter_mut().zip(source) {
+                    *x = modulus.add(*x, input[src as usize]);
+                }
+            });
         Ciphertext {
             c0,
             c1,

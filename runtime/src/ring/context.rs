@@ -52,10 +52,10 @@ impl RingContext {
         p: &[u64],
         digits: &[Range<usize>],
     ) -> Result<RingContext, RingError> {
-        let degree = log_n.degree();
         if !(4..=17).contains(&log_n.0) {
             return Err(RingError::DegreeOutOfRange { log_n: log_n.0 });
         }
+        let degree = log_n.degree();
         if q.is_empty() || p.is_empty() {
             return Err(RingError::EmptyBasis);
         }

@@ -192,17 +192,34 @@ impl BaseConverter {
             let start = block * CONVERSION_BLOCK;
             let acc = &mut accumulators[..out_block.len()];
             acc.fill(0);
+            let len = acc.len();
+            let slice = |i: usize| &scaled_source[i * n + start..i * n + start + len];
+            // Sources four at a time: one read-modify-write of the accumulator per four products.
             let mut pending = 0;
-            for (limb, &c) in scaled_source.chunks_exact(n).zip(row) {
-                let y = &limb[start..start + acc.len()];
-                for (a, &y) in acc.iter_mut().zip(y) {
-                    *a += y as u128 * c as u128;
-                }
-                pending += 1;
-                if pending == LAZY_PRODUCTS {
+            let mut i = 0;
+            while i < s {
+                let take = if s - i >= 4 { 4 } else { 1 };
+                if pending + take > LAZY_PRODUCTS {
                     acc.iter_mut().for_each(|a| *a = m.reduce_u128(*a) as u128);
                     pending = 0;
                 }
+                if take == 4 {
+                    let (y0, y1, y2, y3) = (slice(i), slice(i + 1), slice(i + 2), slice(i + 3));
+                    let [c0, c1, c2, c3] =
+                        [row[i], row[i + 1], row[i + 2], row[i + 3]].map(u128::from);
+                    for ((((a, &x0), &x1), &x2), &x3) in
+                        acc.iter_mut().zip(y0).zip(y1).zip(y2).zip(y3)
+                    {
+                        *a += x0 as u128 * c0 + x1 as u128 * c1 + x2 as u128 * c2 + x3 as u128 * c3;
+                    }
+                } else {
+                    let c = u128::from(row[i]);
+                    for (a, &x) in acc.iter_mut().zip(slice(i)) {
+                        *a += x as u128 * c;
+                    }
+                }
+                pending += take;
+                i += take;
             }
             for ((dst, &a), &v) in out_block.iter_mut().zip(acc.iter()).zip(overflow_block) {
                 *dst = m.sub(m.sub(m.reduce_u128(a), m.mul_shoup(v, product)), half);

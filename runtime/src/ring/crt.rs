@@ -76,15 +76,20 @@ impl CrtTables {
         }
     }
 
-    /// Mixed-radix digits of the coefficient whose residues are `residues` (one per limb).
-    fn mixed_radix(&self, residues: &mut [u64]) {
-        for i in 1..residues.len() {
+    /// Mixed-radix digits of a block of coefficients, in place: `rows` holds one row of
+    /// `width` residues per limb and ends up holding one row of digits per limb. Working on
+    /// rows keeps many independent Garner chains in flight instead of one serial chain.
+    fn mixed_radix_rows(&self, rows: &mut [u64], width: usize) {
+        for i in 1..rows.len() / width {
             let m = &self.moduli[i];
-            let mut t = residues[i];
+            let (lower, upper) = rows.split_at_mut(i * width);
+            let row = &mut upper[..width];
             for (j, &inverse) in self.inverse[i].iter().enumerate() {
-                t = m.mul_shoup(m.sub(t, m.reduce_u64(residues[j])), inverse);
+                // (t − a_j)·q_j^{-1}, with a_j < q_j possibly above q_i: Shoup takes any word.
+                for (t, &digit) in row.iter_mut().zip(&lower[j * width..(j + 1) * width]) {
+                    *t = m.sub(m.mul_shoup(*t, inverse), m.mul_shoup(digit, inverse));
+                }
             }
-            residues[i] = t;
         }
     }
 
@@ -175,13 +180,18 @@ impl RingContext {
         out.par_chunks_mut(CHUNK)
             .enumerate()
             .for_each(|(c, values)| {
+                let width = values.len();
+                let start = c * CHUNK;
+                let mut rows = vec![0u64; limbs * width];
+                for (i, row) in rows.chunks_exact_mut(width).enumerate() {
+                    row.copy_from_slice(&a.limb(i)[start..start + width]);
+                }
+                self.crt.mixed_radix_rows(&mut rows, width);
                 let mut digits = vec![0u64; limbs];
                 for (offset, value) in values.iter_mut().enumerate() {
-                    let k = c * CHUNK + offset;
                     for (i, d) in digits.iter_mut().enumerate() {
-                        *d = a.data()[i * n + k];
+                        *d = rows[i * width + offset];
                     }
-                    self.crt.mixed_radix(&mut digits);
                     *value = self.crt.centered_f64(&mut digits);
                 }
             });

@@ -78,6 +78,13 @@ impl Modulus {
         x.min(x.wrapping_sub(self.value))
     }
 
+    /// `x mod q` for `x < 2q` (one conditional subtraction).
+    #[inline]
+    pub fn reduce_once(&self, x: u64) -> u64 {
+        debug_assert!(x < 2 * self.value);
+        self.conditional_subtract(x)
+    }
+
     /// `a + b mod q` for reduced a, b.
     #[inline]
     pub fn add(&self, a: u64, b: u64) -> u64 {
@@ -202,6 +209,7 @@ mod tests {
             prop_assert_eq!(m.mul(a, b), reference_mul(a, b, q));
             prop_assert_eq!(m.reduce_u128(x), (x % q as u128) as u64);
             prop_assert_eq!(m.reduce_u64(x as u64), (x as u64) % q);
+            prop_assert_eq!(m.reduce_once(a + b), (a + b) % q);
             let w = m.shoup(b);
             prop_assert_eq!(m.mul_shoup(x as u64, w), reference_mul((x as u64) % q, b, q));
         }

@@ -39,8 +39,16 @@ impl RingContext {
         let run = |(i, (limb, remainder)): (usize, (&mut [u64], &mut [u64]))| {
             let (m, ntt) = self.limb_prime(level, i);
             let half_mod = m.reduce_u64(half);
-            for (r, &w) in remainder.iter_mut().zip(&last) {
-                *r = m.sub(m.reduce_u64(w), half_mod);
+            if last_modulus.value() < 2 * m.value() {
+                // w < q_l < 2·q_i: one conditional subtraction reduces it (the usual case:
+                // chain primes are of similar size).
+                for (r, &w) in remainder.iter_mut().zip(&last) {
+                    *r = m.sub(m.reduce_once(w), half_mod);
+                }
+            } else {
+                for (r, &w) in remainder.iter_mut().zip(&last) {
+                    *r = m.sub(m.reduce_u64(w), half_mod);
+                }
             }
             if form == Form::Ntt {
                 ntt.forward(remainder);

@@ -59,6 +59,13 @@ pub fn shapes() -> Vec<(u32, Vec<u32>, Vec<u32>, usize)> {
         (11, vec![61, 61, 61, 61], vec![61, 61, 61], 2),
         (12, vec![30, 25, 25, 25, 25, 25], vec![31, 31], 3),
         (10, vec![50, 36, 36, 36, 36, 36, 36], vec![60], 7),
+        // Digits and P of five primes: the base conversion's four-at-a-time path.
+        (
+            10,
+            vec![50, 40, 40, 40, 40, 40, 40, 40, 40, 40],
+            vec![50; 5],
+            2,
+        ),
     ]
 }
 
