@@ -21,8 +21,8 @@ use fhec_runtime::keys::{
 use fhec_runtime::ring::{Form, RnsPoly};
 use fhec_runtime::sampling::SecureRng;
 use fhec_runtime::serialize::{
-    Codec, HEADER_LEN, Header, Problem, from_bytes, read_file, read_params_file, to_bytes,
-    write_file,
+    Codec, HEADER_LEN, Header, Problem, from_bytes, read_ckks_file, read_file, read_params_file,
+    to_bytes, write_ckks_file, write_file,
 };
 
 fn test_context() -> TestContext {
@@ -54,9 +54,9 @@ fn keys_from_files_serve_a_server_and_its_result_decrypts() {
 
     // The server knows only the public directory.
     let context = CkksContext::new(read_params_file(&public.join("params")).unwrap()).unwrap();
-    let public_key: PublicKey = read_file(&public.join("public.key"), &hash, &context).unwrap();
-    let relin: RelinearizationKey = read_file(&public.join("relin.key"), &hash, &context).unwrap();
-    let galois_back: GaloisKeys = read_file(&public.join("galois.key"), &hash, &context).unwrap();
+    let public_key: PublicKey = read_ckks_file(&public.join("public.key"), &context).unwrap();
+    let relin: RelinearizationKey = read_ckks_file(&public.join("relin.key"), &context).unwrap();
+    let galois_back: GaloisKeys = read_ckks_file(&public.join("galois.key"), &context).unwrap();
     assert_eq!(
         (&public_key, &relin, &galois_back),
         (&t.public, &t.relinearization, &galois)
@@ -79,7 +79,7 @@ fn keys_from_files_serve_a_server_and_its_result_decrypts() {
     let mut square = eval.mul_new(&input, &input).unwrap();
     eval.rescale_assign(&mut square).unwrap();
     let output = eval.rotate_new(&square, 1).unwrap();
-    write_file(&dir.path().join("out.ct"), &hash, &output).unwrap();
+    write_ckks_file(&dir.path().join("out.ct"), &context, &output).unwrap();
 
     // The client decrypts with the secret key from its file.
     let secret: SecretKey = read_file(&keys.join("secret.key"), &hash, &context).unwrap();
