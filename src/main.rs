@@ -23,6 +23,8 @@ enum Command {
     Check(commands::check::Args),
     /// Plaintext reference accuracy on the CIFAR-10 test set (JSON).
     Plain(commands::plain::Args),
+    /// Benchmarks, JSON on stdout with --json (DESIGN §10).
+    Bench(commands::bench::BenchArgs),
 }
 
 /// Runs one subcommand.
@@ -31,6 +33,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Import(args) => commands::import::run(args),
         Command::Check(args) => commands::check::run(args),
         Command::Plain(args) => commands::plain::run(args),
+        Command::Bench(args) => commands::bench::run(args),
     }
 }
 

@@ -60,9 +60,10 @@ pub enum PayloadError {
 }
 
 /// What is wrong with a file; always reported inside a [`FileError`] naming the file.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Problem {
     /// An operating-system call failed; `action` says which ("cannot open", "cannot rename ...").
+    #[error("{action}: {source}")]
     Io {
         /// What we were doing.
         action: &'static str,
@@ -70,16 +71,19 @@ pub enum Problem {
         source: io::Error,
     },
     /// The file does not start with fhec's magic bytes.
+    #[error("not an fhec file: it starts with {starts_with}, fhec files start with {}", hex(&MAGIC))]
     NotFhec {
         /// Its first bytes, in hex.
         starts_with: String,
     },
     /// The file ends inside the header.
+    #[error("truncated: file has {file_len} bytes, the header alone needs {HEADER_LEN}")]
     TruncatedHeader {
         /// The file's length in bytes.
         file_len: u64,
     },
     /// The file ends before the payload the header announces.
+    #[error("truncated: header says {header_says} payload bytes, file has {file_has}")]
     TruncatedPayload {
         /// Payload bytes the header announces.
         header_says: u64,
@@ -87,18 +91,27 @@ pub enum Problem {
         file_has: u64,
     },
     /// The header's format version is not one this build reads.
+    #[error(
+        "unknown format version {found} (this fhec reads version {FORMAT_VERSION}; \
+         was the file written by a newer fhec?)"
+    )]
     UnknownFormatVersion {
         /// The version found.
         found: u16,
     },
     /// The header's own checksum does not match its bytes.
+    #[error(
+        "corrupt header: its checksum does not match (the file was damaged after it was written)"
+    )]
     CorruptHeader,
     /// The header's object-kind code is not one this build knows.
+    #[error("unknown object kind code {code} (was the file written by a newer fhec?)")]
     UnknownKind {
         /// The code found.
         code: u16,
     },
     /// The file holds another kind of object than the one asked for.
+    #[error("wrong kind of object: file holds a {found}, expected a {expected}")]
     WrongKind {
         /// The kind asked for.
         expected: ObjectKind,
@@ -106,6 +119,7 @@ pub enum Problem {
         found: ObjectKind,
     },
     /// The payload version is newer than (or older than anything) this build decodes.
+    #[error("unsupported {kind} version {found} (this fhec reads versions 1 to {newest})")]
     UnsupportedPayloadVersion {
         /// The object kind.
         kind: ObjectKind,
@@ -115,6 +129,11 @@ pub enum Problem {
         newest: u32,
     },
     /// The file was made for other parameters.
+    #[error(
+        "made for other parameters: file has parameter hash {}..., expected {}...",
+        hex(&found.0[..8]),
+        hex(&expected.0[..8])
+    )]
     ParamsMismatch {
         /// The parameter hash the caller expected.
         expected: ParamHash,
@@ -122,6 +141,7 @@ pub enum Problem {
         found: ParamHash,
     },
     /// The header announces a payload larger than any fhec writes.
+    #[error("payload too large: header says {len} payload bytes, the limit is {max}")]
     PayloadTooLarge {
         /// Payload bytes the header announces.
         len: u64,
@@ -129,14 +149,19 @@ pub enum Problem {
         max: u64,
     },
     /// The file continues past the payload the header announces.
+    #[error("trailing bytes: file has {extra} bytes after the payload's end")]
     TrailingBytes {
         /// Bytes after the payload's end.
         extra: u64,
     },
     /// The payload's checksum does not match its bytes.
+    #[error(
+        "corrupt payload: its checksum does not match (the file was damaged after it was written)"
+    )]
     CorruptPayload,
     /// The payload's checksum matches but its content does not decode: a format bug or a file
     /// written by an incompatible build.
+    #[error("malformed {kind}: {source}")]
     Malformed {
         /// The kind being decoded.
         kind: ObjectKind,
@@ -144,6 +169,7 @@ pub enum Problem {
         source: PayloadError,
     },
     /// Encoding the object failed while writing; the previous file, if any, is untouched.
+    #[error("cannot encode {kind}: {source}")]
     EncodeFailed {
         /// The kind being encoded.
         kind: ObjectKind,
@@ -151,85 +177,14 @@ pub enum Problem {
         source: PayloadError,
     },
     /// A secret object was to be written inside a directory named `public`.
+    #[error(
+        "refusing to write a {kind} inside a directory named `public`: \
+         secret material is never stored beside public keys"
+    )]
     SecretInPublicDir {
         /// The secret kind.
         kind: ObjectKind,
     },
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Problem::Io { action, source } => write!(f, "{action}: {source}"),
-            Problem::NotFhec { starts_with } => write!(
-                f,
-                "not an fhec file: it starts with {starts_with}, fhec files start with {}",
-                hex(&MAGIC)
-            ),
-            Problem::TruncatedHeader { file_len } => write!(
-                f,
-                "truncated: file has {file_len} bytes, the header alone needs {HEADER_LEN}"
-            ),
-            Problem::TruncatedPayload { header_says, file_has } => write!(
-                f,
-                "truncated: header says {header_says} payload bytes, file has {file_has}"
-            ),
-            Problem::UnknownFormatVersion { found } => write!(
-                f,
-                "unknown format version {found} (this fhec reads version {FORMAT_VERSION}; \
-                 was the file written by a newer fhec?)"
-            ),
-            Problem::CorruptHeader => f.write_str(
-                "corrupt header: its checksum does not match (the file was damaged after it was written)",
-            ),
-            Problem::UnknownKind { code } => write!(
-                f,
-                "unknown object kind code {code} (was the file written by a newer fhec?)"
-            ),
-            Problem::WrongKind { expected, found } => {
-                write!(f, "wrong kind of object: file holds a {found}, expected a {expected}")
-            }
-            Problem::UnsupportedPayloadVersion { kind, found, newest } => write!(
-                f,
-                "unsupported {kind} version {found} (this fhec reads versions 1 to {newest})"
-            ),
-            Problem::ParamsMismatch { expected, found } => write!(
-                f,
-                "made for other parameters: file has parameter hash {}..., expected {}...",
-                hex(&found.0[..8]),
-                hex(&expected.0[..8])
-            ),
-            Problem::PayloadTooLarge { len, max } => write!(
-                f,
-                "payload too large: header says {len} payload bytes, the limit is {max}"
-            ),
-            Problem::TrailingBytes { extra } => {
-                write!(f, "trailing bytes: file has {extra} bytes after the payload's end")
-            }
-            Problem::CorruptPayload => f.write_str(
-                "corrupt payload: its checksum does not match (the file was damaged after it was written)",
-            ),
-            Problem::Malformed { kind, source } => write!(f, "malformed {kind}: {source}"),
-            Problem::EncodeFailed { kind, source } => write!(f, "cannot encode {kind}: {source}"),
-            Problem::SecretInPublicDir { kind } => write!(
-                f,
-                "refusing to write a {kind} inside a directory named `public`: \
-                 secret material is never stored beside public keys"
-            ),
-        }
-    }
-}
-
-impl Error for Problem {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        match self {
-            Problem::Io { source, .. } => Some(source),
-            Problem::Malformed { source, .. } | Problem::EncodeFailed { source, .. } => {
-                Some(source)
-            }
-            _ => None,
-        }
-    }
 }
 
 /// A serialized file could not be written or read: which file, and what is wrong with it.

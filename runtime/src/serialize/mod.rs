@@ -16,6 +16,20 @@
 //! - Secret objects are created 0600, never inside a `public` directory, and every buffer that
 //!   held their bytes is wiped; no secret byte reaches an error message or `Debug` output.
 //!
+//! Every CKKS type implements [`Codec`]: `CkksParams` (read back with [`read_params_file`]),
+//! `SecretKey`, `PublicKey`, `RelinearizationKey`, `GaloisKeys`, `Ciphertext`,
+//! `SeededCiphertext` and `Plaintext` (read and written for a `CkksContext` with
+//! [`read_ckks_file`] and [`write_ckks_file`]):
+//!
+//! ```no_run
+//! # use fhec_runtime::{context::CkksContext, keys::PublicKey, serialize::*};
+//! # fn demo(context: &CkksContext, key: &PublicKey) -> Result<(), FileError> {
+//! let path = std::path::Path::new("keys/public/public.key");
+//! write_ckks_file(path, context, key)?;
+//! let back: PublicKey = read_ckks_file(path, context)?;
+//! # Ok(()) }
+//! ```
+//!
 //! `docs/file-formats.md` describes the byte layout for readers outside this crate.
 
 mod atomic;
@@ -36,7 +50,8 @@ pub use container::{
 pub use error::{FileError, PayloadError, Problem};
 pub use fhec_params::ParamHash;
 pub use header::{FORMAT_VERSION, HEADER_LEN, Header, MAGIC, MAX_PAYLOAD_LEN};
-pub use impls::read_params_file;
+pub use impls::params::read_params_file;
+pub use impls::{read_ckks_file, write_ckks_file};
 pub use kind::ObjectKind;
 pub use poly::{read_poly, write_poly};
 pub use reader::Reader;

@@ -74,6 +74,13 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    /// Fills `out` with bytes written by [`Writer::fixed_bytes`](super::Writer::fixed_bytes)
+    /// (no length prefix: the caller knows how many there are).
+    pub fn fixed_bytes_into(&mut self, out: &mut [u8]) -> Result<(), PayloadError> {
+        self.require(out.len() as u64, "fixed-length bytes")?;
+        self.copy_into(out)
+    }
+
     /// A length-prefixed u64 slice written by [`Writer::u64_slice`](super::Writer::u64_slice),
     /// refused if its length exceeds `max_len` elements.
     pub fn u64_vec(&mut self, max_len: u64) -> Result<Vec<u64>, PayloadError> {

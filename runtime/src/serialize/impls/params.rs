@@ -1,20 +1,17 @@
-//! [`Codec`] implementations for the CKKS types, and the reading functions some of them need.
-//!
-//! Parameter sets are stored as their literal (what was stated: bit sizes, dnum, scale, secret
-//! distribution, insecure opt-in) followed by the exact primes it produced. Decoding validates
-//! the literal again with [`CkksParams::new`] (so a file can never smuggle in parameters the
-//! security check would refuse) and checks that this build generates the same primes.
+//! Parameter-set files: a parameter set is stored as its literal (what was stated: bit sizes,
+//! dnum, scale, secret distribution, insecure opt-in) followed by the exact primes it
+//! produced. Decoding validates the literal again with [`CkksParams::new`] (so a file can
+//! never smuggle in parameters the security check would refuse) and checks that this build
+//! generates the same primes.
 
 use std::path::Path;
 
 use fhec_params::{CkksParams, CkksParamsLiteral, SecretDistribution};
 
-use super::codec::Codec;
-use super::container::read_file_any_params;
-use super::error::{FileError, PayloadError, Problem};
-use super::kind::ObjectKind;
-use super::reader::Reader;
-use super::writer::Writer;
+use super::invalid;
+use crate::serialize::{
+    Codec, FileError, ObjectKind, PayloadError, Problem, Reader, Writer, read_file_any_params,
+};
 
 /// More primes than any parameter set has (log QP ≤ 3523 at N = 2^17 with primes of at least
 /// 12 bits), to bound allocation while decoding.
@@ -130,8 +127,4 @@ fn bit_sizes(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<u32>, Payload
 
 fn to_usize(value: u64, what: &'static str) -> Result<usize, PayloadError> {
     usize::try_from(value).map_err(|_| invalid(what, format!("{value} does not fit in memory")))
-}
-
-fn invalid(what: &'static str, reason: String) -> PayloadError {
-    PayloadError::Invalid { what, reason }
 }

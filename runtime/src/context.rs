@@ -1,0 +1,97 @@
+//! [`CkksContext`]: everything one parameter set needs, built once and shared by the encoder,
+//! the key generator, the encryptor and the evaluator (the validated parameters, the ring
+//! with its NTT and RNS tables, and the special-FFT tables of the encoding).
+
+use crate::encoding::SpecialFft;
+use crate::ring::{Form, RingContext, RingError, RnsPoly};
+use fhec_params::{CkksParams, Level};
+use std::sync::Mutex;
+
+/// Most polynomials kept for reuse (a key switch with dnum ≤ 4 needs at most this many).
+const SCRATCH_CAPACITY: usize = 8;
+
+/// The precomputed state of one CKKS parameter set.
+#[derive(Debug)]
+pub struct CkksContext {
+    params: CkksParams,
+    ring: RingContext,
+    fft: SpecialFft,
+    /// Temporaries recycled between operations: reusing their memory avoids faulting in and
+    /// zeroing fresh pages for every key switch (tens of MB at N = 2^16).
+    scratch: Mutex<Vec<RnsPoly>>,
+}
+
+impl CkksContext {
+    /// Builds the ring and encoding tables of validated parameters.
+    pub fn new(params: CkksParams) -> Result<Self, RingError> {
+        let ring = RingContext::new(&params)?;
+        let fft = SpecialFft::new(params.degree());
+        Ok(Self {
+            params,
+            ring,
+            fft,
+            scratch: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &CkksParams {
+        &self.params
+    }
+
+    /// The ring (NTT, RNS bases, key-switching tools).
+    pub fn ring(&self) -> &RingContext {
+        &self.ring
+    }
+
+    /// The special-FFT tables of the canonical embedding.
+    pub fn fft(&self) -> &SpecialFft {
+        &self.fft
+    }
+
+    /// The highest ciphertext level L.
+    pub fn max_level(&self) -> Level {
+        self.params.max_level()
+    }
+
+    /// The default scale 2^log_scale of the parameters.
+    pub fn default_scale(&self) -> f64 {
+        2f64.powi(self.params.log_scale() as i32)
+    }
+
+    /// The ciphertext prime q_level (the one a rescale at `level` divides by).
+    pub fn q_prime(&self, level: Level) -> u64 {
+        self.params.q_primes()[level.0]
+    }
+
+    /// A temporary polynomial of the given shape with **unspecified contents** (the caller
+    /// overwrites every limb), recycled from earlier operations when possible.
+    pub(crate) fn scratch_poly(&self, level: Level, with_special: bool, form: Form) -> RnsPoly {
+        let recycled = self
+            .scratch
+            .lock()
+            .map(|mut pool| pool.pop())
+            .unwrap_or(None);
+        match recycled {
+            Some(mut poly) => {
+                let p_limbs = if with_special {
+                    self.ring.p_basis().len()
+                } else {
+                    0
+                };
+                poly.reshape(self.ring.degree(), level.limbs(), p_limbs, form);
+                poly
+            }
+            None => self.ring.zero(level, with_special, form),
+        }
+    }
+
+    /// Returns a temporary to the pool (its contents are not secret: ciphertext data only).
+    pub(crate) fn recycle(&self, poly: RnsPoly) {
+        if let Ok(mut pool) = self.scratch.lock()
+            && pool.len() < SCRATCH_CAPACITY
+        {
+            pool.push(poly);
+        }
+    }
+}
