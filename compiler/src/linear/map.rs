@@ -52,6 +52,9 @@ pub fn fold(value: i64, period: usize) -> i64 {
     if r > p / 2 { r - p } else { r }
 }
 
+/// Diagonal values per block `(out_ct, in_ct)`, then per diagonal index: `n` slots each.
+pub type BlockValues = BTreeMap<(usize, usize), BTreeMap<i64, Vec<f64>>>;
+
 /// One slot-level entry: output ciphertext and slot, input ciphertext, folded diagonal.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SlotEntry {
@@ -147,25 +150,40 @@ impl LinearMap {
         &self,
         out_ct: usize,
         in_ct: usize,
-        mut coef: impl FnMut(Coef) -> Result<f64, LinearError>,
+        coef: impl FnMut(Coef) -> Result<f64, LinearError>,
     ) -> Result<BTreeMap<i64, Vec<f64>>, LinearError> {
+        let mut all = self.diagonal_values(Some((out_ct, in_ct)), coef)?;
+        Ok(all.remove(&(out_ct, in_ct)).unwrap_or_default())
+    }
+
+    /// The values of every non-zero diagonal of every block (or only of `only`), in one pass
+    /// over the entries.
+    pub fn diagonal_values(
+        &self,
+        only: Option<(usize, usize)>,
+        mut coef: impl FnMut(Coef) -> Result<f64, LinearError>,
+    ) -> Result<BlockValues, LinearError> {
         let n = self.from.slots();
-        let mut diagonals: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
+        let mut blocks = BlockValues::new();
         let mut failure = None;
         self.for_each_slot_entry(|e| {
-            if e.out_ct != out_ct || e.in_ct != in_ct || failure.is_some() {
+            if failure.is_some() || only.is_some_and(|b| b != (e.out_ct, e.in_ct)) {
                 return;
             }
             match coef(e.coef) {
                 Ok(value) => {
-                    diagonals.entry(e.diagonal).or_insert_with(|| vec![0.0; n])[e.out_slot] += value
+                    blocks
+                        .entry((e.out_ct, e.in_ct))
+                        .or_default()
+                        .entry(e.diagonal)
+                        .or_insert_with(|| vec![0.0; n])[e.out_slot] += value
                 }
                 Err(error) => failure = Some(error),
             }
         })?;
         match failure {
             Some(error) => Err(error),
-            None => Ok(diagonals),
+            None => Ok(blocks),
         }
     }
 

@@ -22,7 +22,7 @@ pub mod recipes;
 
 pub use bsgs::{BsgsCost, BsgsPlan, GiantStep, Term, plan, plan_with};
 pub use emit::{LinearLowering, emit};
-pub use map::{DiagonalSet, LinearMap, fold};
+pub use map::{BlockValues, DiagonalSet, LinearMap, fold};
 pub use op::{Coef, LinearOp, MapKind};
 pub use recipes::{WeightPlaintexts, Weights, bias_recipe, diagonal_recipe, mask_recipe};
 

@@ -14,11 +14,11 @@
 //!   of ciphertext `o`, zero elsewhere.
 //!
 //! [`WeightPlaintexts`] implements [`PlaintextSource`] over named `f32` tensors; it computes
-//! all diagonals of a block in one pass over the map's entries and caches them, since a
-//! program asks for every diagonal of a block in turn.
+//! all diagonals of a map in one pass over its entries and caches them, since a program asks
+//! for every diagonal of every block in turn.
 
 use super::LinearError;
-use super::map::LinearMap;
+use super::map::{BlockValues, LinearMap};
 use super::op::{Coef, LinearOp, MapKind};
 use crate::layout::Layout;
 use fhec_ir::{PlaintextSource, Recipe, RecipeError, Selector};
@@ -112,14 +112,14 @@ fn layout(recipe: &Recipe, key: &str) -> Result<Layout, RecipeError> {
         .map_err(|e: crate::layout::LayoutError| RecipeError::new(recipe, e.to_string()))
 }
 
-/// The values of every non-zero diagonal of one block, by diagonal index.
-type BlockDiagonals = Arc<BTreeMap<i64, Vec<f64>>>;
+/// The values of every non-zero diagonal of every block of one map.
+type MapDiagonals = Arc<BlockValues>;
 
 /// Materialises linear-map recipes from named weights; see the module documentation.
 pub struct WeightPlaintexts {
     weights: Weights,
-    /// All diagonals of a block, by the recipe text without `diag` and `rot`.
-    cache: Mutex<HashMap<String, BlockDiagonals>>,
+    /// All diagonals of a map, by the recipe text without `block`, `diag` and `rot`.
+    cache: Mutex<HashMap<String, MapDiagonals>>,
 }
 
 impl WeightPlaintexts {
@@ -150,8 +150,9 @@ impl WeightPlaintexts {
         Ok(tensor.iter().copied().collect())
     }
 
-    fn block(&self, recipe: &Recipe) -> Result<BlockDiagonals, RecipeError> {
+    fn map_diagonals(&self, recipe: &Recipe) -> Result<MapDiagonals, RecipeError> {
         let mut key = recipe.clone();
+        key.selectors.remove("block");
         key.selectors.remove("diag");
         key.selectors.remove("rot");
         let key = key.to_string();
@@ -169,15 +170,6 @@ impl WeightPlaintexts {
         };
         let map =
             LinearMap::new(op, layout(recipe, "from")?, layout(recipe, "to")?).map_err(fail)?;
-        let block = match selector(recipe, "block")? {
-            Selector::List(items) => match items.as_slice() {
-                [Selector::Int(o), Selector::Int(i)] => {
-                    (index(recipe, *o, "block")?, index(recipe, *i, "block")?)
-                }
-                _ => return Err(RecipeError::new(recipe, "block should be [out_ct, in_ct]")),
-            },
-            _ => return Err(RecipeError::new(recipe, "block should be [out_ct, in_ct]")),
-        };
         let weights = match &map.op().weight {
             Some(name) => {
                 let shape = map.op().weight_shape(map.from().shape());
@@ -186,7 +178,7 @@ impl WeightPlaintexts {
             None => Vec::new(),
         };
         let diagonals = map
-            .block_diagonals(block.0, block.1, |coef| match coef {
+            .diagonal_values(None, |coef| match coef {
                 Coef::Const(c) => Ok(c),
                 Coef::Weight(i) => Ok(f64::from(weights[i])),
             })
@@ -201,8 +193,17 @@ impl WeightPlaintexts {
     fn diagonal(&self, recipe: &Recipe, slots: usize) -> Result<Vec<f64>, RecipeError> {
         let d = integer(recipe, "diag")?;
         let rot = integer(recipe, "rot")?;
-        let block = self.block(recipe)?;
-        let values = block.get(&d).ok_or_else(|| {
+        let block = match selector(recipe, "block")? {
+            Selector::List(items) => match items.as_slice() {
+                [Selector::Int(o), Selector::Int(i)] => {
+                    (index(recipe, *o, "block")?, index(recipe, *i, "block")?)
+                }
+                _ => return Err(RecipeError::new(recipe, "block should be [out_ct, in_ct]")),
+            },
+            _ => return Err(RecipeError::new(recipe, "block should be [out_ct, in_ct]")),
+        };
+        let map = self.map_diagonals(recipe)?;
+        let values = map.get(&block).and_then(|b| b.get(&d)).ok_or_else(|| {
             RecipeError::new(recipe, format!("diagonal {d} is zero in this block"))
         })?;
         let n = slots as i64;
