@@ -188,3 +188,21 @@ fn malformed_text_is_refused_with_the_reason() {
     assert!(error("2x4x4 n=-1").contains("not a non-negative integer"));
     assert!(ron::from_str::<Layout>("\"2x4x4 n=64\"").is_err());
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any strided, multiplexed layout that builds is a bijection with replicas where the
+    /// period says, and reads back from its text.
+    #[test]
+    fn random_layouts_are_bijections(
+        c in 1usize..7, h in 1usize..5, w in 1usize..5, gap in 1usize..4, mux_pick in 0usize..3,
+        log_n in 4u32..9,
+    ) {
+        let mux = 1 + mux_pick % gap;
+        if let Ok(layout) = Layout::strided([c, h, w], 1 << log_n, gap, mux) {
+            check_bijection(&layout);
+            proptest::prop_assert_eq!(layout.to_string().parse::<Layout>().unwrap(), layout);
+        }
+    }
+}

@@ -4,10 +4,10 @@
 #[path = "../../compiler/tests/linear_support/mod.rs"]
 mod linear_support;
 
-use fhec_compiler::linear::{LinearMap, MapKind, WeightPlaintexts, Weights};
-use fhec_ir::verify;
+use fhec_compiler::linear::{LinearMap, MapKind, WeightPlaintexts, Weights, plan_with};
+use fhec_ir::{Program, verify};
 use fhec_runtime::exec::{ClearBackend, run};
-use linear_support::{Rng, cases, lower, weights};
+use linear_support::{Rng, cases, lower, lower_with, weights};
 use std::collections::BTreeMap;
 
 /// The operation computed directly on the row-major `[C, H, W]` tensor `x`.
@@ -93,38 +93,53 @@ fn reference(map: &LinearMap, x: &[f64], w: &Weights) -> Vec<f64> {
     out
 }
 
+/// Runs `program` (lowered from `map`) on a random tensor and compares every output slot
+/// (elements, replicas and zeros) with the tensor computation, to 1e-9 relative.
+fn check_run(name: &str, map: &LinearMap, program: &Program, seed: u64) {
+    verify(program).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let w = weights(map, seed + 100);
+    let x = Rng::new(seed + 1).vec(map.from().elements());
+    let inputs: BTreeMap<String, Vec<f64>> = map
+        .from()
+        .pack(&x)
+        .unwrap()
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| (format!("x{i}"), v))
+        .collect();
+    let source = WeightPlaintexts::new(w.clone());
+    let outputs = run(program, &mut ClearBackend, inputs, &source).unwrap();
+    assert_eq!(outputs.len(), map.to().cts(), "{name}");
+    let expected = reference(map, &x, &w);
+    let tolerance = 1e-9 * expected.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    let expected_slots = map.to().pack(&expected).unwrap();
+    for (o, e) in expected_slots.iter().enumerate() {
+        for (slot, (a, b)) in outputs[&format!("y{o}")].iter().zip(e).enumerate() {
+            assert!(
+                (a - b).abs() <= tolerance,
+                "{name}: ct {o} slot {slot}: {a} vs {b}"
+            );
+        }
+    }
+}
+
 #[test]
 fn every_linear_kind_matches_the_tensor_computation() {
     for (seed, (name, map)) in cases().into_iter().enumerate() {
-        let (program, lowered) = lower(&map);
-        verify(&program).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let w = weights(&map, seed as u64 + 100);
-        let x = Rng::new(seed as u64 + 1).vec(map.from().elements());
-        let inputs: BTreeMap<String, Vec<f64>> = map
-            .from()
-            .pack(&x)
-            .unwrap()
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| (format!("x{i}"), v))
-            .collect();
-        let source = WeightPlaintexts::new(w.clone());
-        let outputs = run(&program, &mut ClearBackend, inputs, &source).unwrap();
-        assert_eq!(outputs.len(), lowered.outputs.len());
-        let got: Vec<Vec<f64>> = (0..map.to().cts())
-            .map(|o| outputs[&format!("y{o}")].clone())
-            .collect();
-        let expected = reference(&map, &x, &w);
-        let tolerance = 1e-9 * expected.iter().fold(1.0f64, |m, v| m.max(v.abs()));
-        // Every slot: elements (all replicas) equal the reference, empty slots are zero.
-        let expected_slots = map.to().pack(&expected).unwrap();
-        for (o, (g, e)) in got.iter().zip(&expected_slots).enumerate() {
-            for (slot, (a, b)) in g.iter().zip(e).enumerate() {
-                assert!(
-                    (a - b).abs() <= tolerance,
-                    "{name}: ct {o} slot {slot}: {a} vs {b}"
-                );
-            }
+        let (program, _) = lower(&map);
+        check_run(name, &map, &program, seed as u64);
+    }
+}
+
+#[test]
+fn every_baby_step_count_gives_the_same_result() {
+    for (seed, (name, map)) in cases().into_iter().enumerate() {
+        let set = map.diagonals().unwrap();
+        let p = set.in_period;
+        for b in [1, 2, 3, 5, p / 2, p - 1, p, set.slots] {
+            let plan = plan_with(&set, b.clamp(1, set.slots)).unwrap();
+            let (program, _) = lower_with(&map, Some(plan));
+            check_run(&format!("{name} with b = {b}"), &map, &program, seed as u64);
         }
     }
 }

@@ -72,18 +72,40 @@ fn sum(builder: &mut Builder, acc: Option<Value>, term: Value) -> Result<Value, 
 }
 
 /// Emits `map` applied to `inputs` (the ciphertexts of its input layout) into `builder`,
-/// with diagonals encoded at `weight_scale`; see the module documentation.
+/// with diagonals encoded at `weight_scale`, following the cheapest plan; see the module
+/// documentation.
 pub fn emit(
     builder: &mut Builder,
     map: &LinearMap,
     inputs: &[Value],
     weight_scale: &Scale,
 ) -> Result<LinearLowering, LinearError> {
+    let plan = plan(&map.diagonals()?);
+    emit_with(builder, map, inputs, weight_scale, plan)
+}
+
+/// [`emit`] with a given plan (e.g. [`plan_with`](super::plan_with) a baby step count chosen
+/// for fewer keys); the plan must come from `map`'s diagonals.
+pub fn emit_with(
+    builder: &mut Builder,
+    map: &LinearMap,
+    inputs: &[Value],
+    weight_scale: &Scale,
+    plan: BsgsPlan,
+) -> Result<LinearLowering, LinearError> {
     let ty = input_type(builder, map, inputs)?;
     let product_scale = ty.scale.checked_mul(weight_scale).ok_or_else(|| {
         LinearError::Inputs(format!("scale {} times {weight_scale} overflows", ty.scale))
     })?;
-    let plan = plan(&map.diagonals()?);
+    if plan.baby.len() != inputs.len() || plan.giant.len() != map.to().cts() {
+        return Err(LinearError::Plan(format!(
+            "the plan is for {} input and {} output ciphertexts, the map has {} and {}",
+            plan.baby.len(),
+            plan.giant.len(),
+            inputs.len(),
+            map.to().cts()
+        )));
+    }
     let mut rotated: HashMap<(usize, i64), Value> = HashMap::new();
     for (i, (&x, babies)) in inputs.iter().zip(&plan.baby).enumerate() {
         rotated.insert((i, 0), x);
@@ -110,7 +132,13 @@ pub fn emit(
                 let recipe = diagonal_recipe(map, o, term.in_ct, term.diagonal, -step.offset);
                 let weight = builder.plain(recipe, weight_type.clone())?;
                 plaintexts += 1;
-                let product = builder.mul_plain(rotated[&(term.in_ct, term.baby)], weight)?;
+                let source = rotated.get(&(term.in_ct, term.baby)).ok_or_else(|| {
+                    LinearError::Plan(format!(
+                        "term needs baby step {} of input {}, which the plan lacks",
+                        term.baby, term.in_ct
+                    ))
+                })?;
+                let product = builder.mul_plain(*source, weight)?;
                 inner = Some(sum(builder, inner, product)?);
             }
             let Some(mut inner) = inner else { continue };

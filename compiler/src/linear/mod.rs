@@ -21,7 +21,7 @@ pub mod op;
 pub mod recipes;
 
 pub use bsgs::{BsgsCost, BsgsPlan, GiantStep, Term, plan, plan_with};
-pub use emit::{LinearLowering, emit};
+pub use emit::{LinearLowering, emit, emit_with};
 pub use map::{BlockValues, DiagonalSet, LinearMap, fold};
 pub use op::{Coef, LinearOp, MapKind};
 pub use recipes::{WeightPlaintexts, Weights, bias_recipe, diagonal_recipe, mask_recipe};

@@ -4,7 +4,9 @@
 #![allow(dead_code)]
 
 use fhec_compiler::layout::Layout;
-use fhec_compiler::linear::{LinearLowering, LinearMap, LinearOp, MapKind, Weights, emit};
+use fhec_compiler::linear::{
+    BsgsPlan, LinearLowering, LinearMap, LinearOp, MapKind, Weights, emit, emit_with,
+};
 use fhec_ir::{Builder, IoSpec, Opaque, Program, Scale, Type};
 use ndarray::{ArrayD, IxDyn};
 
@@ -152,6 +154,11 @@ pub fn io(name: &str, layout: &fhec_compiler::layout::Layout) -> IoSpec {
 
 /// Lowers `map` from inputs at level 1, scale 2^40, with weights at scale q1.
 pub fn lower(map: &LinearMap) -> (Program, LinearLowering) {
+    lower_with(map, None)
+}
+
+/// [`lower`] with a given plan (the cheapest when `None`).
+pub fn lower_with(map: &LinearMap, plan: Option<BsgsPlan>) -> (Program, LinearLowering) {
     let mut b = Builder::new();
     let n = map.from().slots() as u32;
     let inputs: Vec<_> = (0..map.from().cts())
@@ -163,7 +170,11 @@ pub fn lower(map: &LinearMap) -> (Program, LinearLowering) {
         })
         .collect::<Result<_, _>>()
         .unwrap();
-    let lowered = emit(&mut b, map, &inputs, &Scale::prime(1)).unwrap();
+    let lowered = match plan {
+        Some(plan) => emit_with(&mut b, map, &inputs, &Scale::prime(1), plan),
+        None => emit(&mut b, map, &inputs, &Scale::prime(1)),
+    }
+    .unwrap();
     for (o, &y) in lowered.outputs.iter().enumerate() {
         b.output(y, io(&format!("y{o}"), map.to())).unwrap();
     }
