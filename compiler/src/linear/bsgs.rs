@@ -49,6 +49,20 @@ pub struct BsgsCost {
     pub additions: usize,
 }
 
+impl BsgsPlan {
+    /// Every rotation offset the plan uses (baby and giant), for the rotation-key set.
+    pub fn rotation_offsets(&self) -> std::collections::BTreeSet<i64> {
+        let giants = self.giant.iter().flatten().map(|g| g.offset);
+        self.baby
+            .iter()
+            .flatten()
+            .copied()
+            .chain(giants)
+            .filter(|&k| k != 0)
+            .collect()
+    }
+}
+
 impl BsgsCost {
     /// Key switches: every rotation, hoisted or not.
     pub fn rotations(&self) -> usize {
@@ -74,41 +88,51 @@ fn split(d: i64, baby_steps: usize, slots: usize) -> (i64, i64) {
     (fold(d - beta, slots), beta)
 }
 
-/// Key switches of a split into `baby_steps`, and its giant rotation count (cheap: used by
-/// the search).
-fn rotations(set: &DiagonalSet, baby_steps: usize) -> (usize, usize) {
-    let mut baby: Vec<Vec<i64>> = vec![Vec::new(); set.in_cts];
-    let mut giant: Vec<Vec<i64>> = vec![Vec::new(); set.out_cts];
-    for (&(o, i), diagonals) in &set.blocks {
-        for &d in diagonals {
-            let (g, beta) = split(d, baby_steps, set.slots);
-            if beta != 0 {
-                baby[i].push(beta);
-            }
-            if g != 0 {
-                giant[o].push(g);
-            }
+/// Distinct-offset counting for the search without sorting: a slot per (ciphertext, offset)
+/// remembers the last candidate that counted it.
+struct Seen {
+    baby: Vec<usize>,
+    giant: Vec<usize>,
+}
+
+impl Seen {
+    fn new(set: &DiagonalSet) -> Self {
+        Seen {
+            baby: vec![0; set.in_cts * set.slots],
+            giant: vec![0; set.out_cts * set.slots],
         }
     }
-    let distinct = |lists: &mut Vec<Vec<i64>>| -> usize {
-        lists
-            .iter_mut()
-            .map(|l| {
-                l.sort_unstable();
-                l.dedup();
-                l.len()
-            })
-            .sum()
-    };
-    let giants = distinct(&mut giant);
-    (distinct(&mut baby) + giants, giants)
+
+    /// Key switches of a split into `baby_steps` and its giant rotation count; `baby_steps`
+    /// must be distinct across calls (it marks what this call has counted).
+    fn rotations(&mut self, set: &DiagonalSet, baby_steps: usize) -> (usize, usize) {
+        let n = set.slots;
+        let (mut babies, mut giants) = (0, 0);
+        for (&(o, i), diagonals) in &set.blocks {
+            for &d in diagonals {
+                let (g, beta) = split(d, baby_steps, n);
+                let baby = &mut self.baby[i * n + beta as usize];
+                if beta != 0 && *baby != baby_steps {
+                    *baby = baby_steps;
+                    babies += 1;
+                }
+                let giant = &mut self.giant[o * n + g.rem_euclid(n as i64) as usize];
+                if g != 0 && *giant != baby_steps {
+                    *giant = baby_steps;
+                    giants += 1;
+                }
+            }
+        }
+        (babies + giants, giants)
+    }
 }
 
 /// The plan with the fewest key switches for `set`; see the module documentation.
 pub fn plan(set: &DiagonalSet) -> BsgsPlan {
-    let best = (1..=set.in_period.max(1))
+    let mut seen = Seen::new(set);
+    let best = (1..=set.in_period.clamp(1, set.slots))
         .min_by_key(|&b| {
-            let (total, giants) = rotations(set, b);
+            let (total, giants) = seen.rotations(set, b);
             (total, giants, b)
         })
         .unwrap_or(1);

@@ -5,7 +5,8 @@
 //! `M[j][(j + d) mod n]`, so `y_o = Σ_i Σ_d D_{o,i,d} ⊙ rot(x_i, d)` with
 //! `rot(v, d)[j] = v[(j + d) mod n]`. The diagonals are found from the tensor-level entries and
 //! the two layouts, never from a dense `n × n` matrix. Every output replica gets its rows (so
-//! the result is replicated like its layout says); the input is read through its first replica
+//! the result is replicated like its layout says: computed on the first replica's rows and
+//! copied, shifted, to the others); the input is read through its first replica
 //! and, because an input of period `p` satisfies `rot(x, d) = rot(x, d + p)`, diagonal indices
 //! are **folded** modulo `p` and taken in `(-p/2, p/2]` (short rotations either way).
 
@@ -103,7 +104,8 @@ impl LinearMap {
         &self.to
     }
 
-    /// Calls `f` for every slot-level entry (each output replica, the input's first replica).
+    /// Calls `f` for every slot-level entry of the output's first replica (rows below the
+    /// output period), reading the input's first replica.
     pub(crate) fn for_each_slot_entry(
         &self,
         mut f: impl FnMut(SlotEntry),
@@ -111,33 +113,53 @@ impl LinearMap {
         let period = self.from.period();
         self.op
             .for_each_entry(self.from.shape(), |out, input, coef| {
-                let Some(source) = self.from.slot_of(input) else {
+                let (Some(source), Some(target)) = (self.from.slot_of(input), self.to.slot_of(out))
+                else {
                     return;
                 };
-                for target in self.to.slots_of(out) {
-                    f(SlotEntry {
-                        out_ct: target.ct,
-                        out_slot: target.slot,
-                        in_ct: source.ct,
-                        diagonal: fold(source.slot as i64 - target.slot as i64, period),
-                        coef,
-                    });
-                }
+                f(SlotEntry {
+                    out_ct: target.ct,
+                    out_slot: target.slot,
+                    in_ct: source.ct,
+                    diagonal: fold(source.slot as i64 - target.slot as i64, period),
+                    coef,
+                });
             })
+    }
+
+    /// The row offsets of the output replicas: replica `t` repeats the first replica's rows
+    /// `t · period` slots further, so its diagonals are the first replica's shifted by
+    /// `−t · period` (folded modulo the input period).
+    fn replica_offsets(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.to.replicas()).map(|t| t * self.to.period())
     }
 
     /// The non-zero diagonals of every block.
     pub fn diagonals(&self) -> Result<DiagonalSet, LinearError> {
-        let mut blocks: BTreeMap<(usize, usize), BTreeSet<i64>> = BTreeMap::new();
+        let mut base: BTreeMap<(usize, usize), BTreeSet<i64>> = BTreeMap::new();
         self.for_each_slot_entry(|e| {
-            blocks
-                .entry((e.out_ct, e.in_ct))
+            base.entry((e.out_ct, e.in_ct))
                 .or_default()
                 .insert(e.diagonal);
         })?;
+        let p = self.from.period();
+        let shifts: BTreeSet<i64> = self
+            .replica_offsets()
+            .map(|offset| (offset % p) as i64)
+            .collect();
+        let blocks = base
+            .into_iter()
+            .map(|(block, diagonals)| {
+                let all = diagonals
+                    .iter()
+                    .flat_map(|&d| shifts.iter().map(move |&s| fold(d - s, p)))
+                    .collect();
+                (block, all)
+            })
+            .collect();
         Ok(DiagonalSet {
             slots: self.from.slots(),
-            in_period: self.from.period(),
+            in_period: p,
             in_cts: self.from.cts(),
             out_cts: self.to.cts(),
             blocks,
@@ -157,14 +179,14 @@ impl LinearMap {
     }
 
     /// The values of every non-zero diagonal of every block (or only of `only`), in one pass
-    /// over the entries.
+    /// over the entries of the first output replica, then copied to the other replicas.
     pub fn diagonal_values(
         &self,
         only: Option<(usize, usize)>,
         mut coef: impl FnMut(Coef) -> Result<f64, LinearError>,
     ) -> Result<BlockValues, LinearError> {
-        let n = self.from.slots();
-        let mut blocks = BlockValues::new();
+        let rows = self.to.period();
+        let mut base = BlockValues::new();
         let mut failure = None;
         self.for_each_slot_entry(|e| {
             if failure.is_some() || only.is_some_and(|b| b != (e.out_ct, e.in_ct)) {
@@ -172,19 +194,33 @@ impl LinearMap {
             }
             match coef(e.coef) {
                 Ok(value) => {
-                    blocks
-                        .entry((e.out_ct, e.in_ct))
+                    base.entry((e.out_ct, e.in_ct))
                         .or_default()
                         .entry(e.diagonal)
-                        .or_insert_with(|| vec![0.0; n])[e.out_slot] += value
+                        .or_insert_with(|| vec![0.0; rows])[e.out_slot] += value
                 }
                 Err(error) => failure = Some(error),
             }
         })?;
-        match failure {
-            Some(error) => Err(error),
-            None => Ok(blocks),
+        if let Some(error) = failure {
+            return Err(error);
         }
+        let (n, p) = (self.from.slots(), self.from.period());
+        let mut blocks = BlockValues::new();
+        for (block, diagonals) in base {
+            let out = blocks.entry(block).or_default();
+            for offset in self.replica_offsets() {
+                for (&d, values) in &diagonals {
+                    let target = out
+                        .entry(fold(d - offset as i64, p))
+                        .or_insert_with(|| vec![0.0; n]);
+                    for (slot, value) in target[offset..offset + rows].iter_mut().zip(values) {
+                        *slot += value;
+                    }
+                }
+            }
+        }
+        Ok(blocks)
     }
 
     /// The dense slot matrix of block `(out_ct, in_ct)` as `rows[out_slot][in_slot]`, reading
