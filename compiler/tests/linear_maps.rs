@@ -180,3 +180,43 @@ fn recipe_errors_name_the_problem() {
     let other: Layout = layout([3, 4, 4], 64, 1, 1);
     assert!(error(&bias_recipe("b", &other, 1), 64).contains("ciphertext 1 of a layout with 1"));
 }
+
+#[test]
+fn evicted_maps_are_recomputed_to_the_same_values() {
+    // More maps than the cache holds, asked for twice in turn: the second round recomputes
+    // the evicted ones and must give the same slots.
+    let maps = cases();
+    let mut weights_all = fhec_compiler::linear::Weights::new();
+    let mut recipes = Vec::new();
+    for (k, (_, map)) in maps.iter().enumerate() {
+        let renamed = match &map.op().weight {
+            Some(_) => {
+                let name = format!("w{k}");
+                weights_all.insert(name.clone(), weights(map, k as u64)["w"].clone());
+                LinearOp {
+                    weight: Some(name),
+                    bias: None,
+                    ..map.op().clone()
+                }
+            }
+            None => map.op().clone(),
+        };
+        let map = LinearMap::new(renamed, map.from().clone(), map.to().clone()).unwrap();
+        let set = map.diagonals().unwrap();
+        let (&(o, i), diagonals) = set.blocks.iter().next().unwrap();
+        let d = *diagonals.iter().next().unwrap();
+        recipes.push((diagonal_recipe(&map, o, i, d, 1), map.from().slots()));
+    }
+    let source = WeightPlaintexts::new(weights_all);
+    let first: Vec<Vec<f64>> = recipes
+        .iter()
+        .map(|(r, n)| source.slots(r, *n).unwrap())
+        .collect();
+    let second: Vec<Vec<f64>> = recipes
+        .iter()
+        .map(|(r, n)| source.slots(r, *n).unwrap())
+        .collect();
+    assert!(recipes.len() > fhec_compiler::linear::recipes::MAP_CACHE);
+    assert_eq!(first, second);
+    assert!(first.iter().all(|v| v.iter().any(|&x| x != 0.0)));
+}

@@ -15,7 +15,10 @@
 //!
 //! [`WeightPlaintexts`] implements [`PlaintextSource`] over named `f32` tensors; it computes
 //! all diagonals of a map in one pass over its entries and caches them, since a program asks
-//! for every diagonal of every block in turn.
+//! for every diagonal of every block in turn. The cache keeps the [`MAP_CACHE`] most recently
+//! used maps: the lowering emits a map's plaintexts together, and one map's diagonals can take
+//! a hundred megabytes at n = 2^14, so keeping every map would hold the whole model's weights
+//! in slot form.
 
 use super::LinearError;
 use super::map::{BlockValues, LinearMap};
@@ -23,7 +26,7 @@ use super::op::{Coef, LinearOp, MapKind};
 use crate::layout::Layout;
 use fhec_ir::{PlaintextSource, Recipe, RecipeError, Selector};
 use ndarray::ArrayD;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 /// Weight tensors by name.
@@ -115,11 +118,15 @@ fn layout(recipe: &Recipe, key: &str) -> Result<Layout, RecipeError> {
 /// The values of every non-zero diagonal of every block of one map.
 type MapDiagonals = Arc<BlockValues>;
 
+/// How many maps' diagonals [`WeightPlaintexts`] keeps (least recently used evicted first).
+pub const MAP_CACHE: usize = 2;
+
 /// Materialises linear-map recipes from named weights; see the module documentation.
 pub struct WeightPlaintexts {
     weights: Weights,
-    /// All diagonals of a map, by the recipe text without `block`, `diag` and `rot`.
-    cache: Mutex<HashMap<String, MapDiagonals>>,
+    /// All diagonals of the most recently used maps, by the recipe text without `block`,
+    /// `diag` and `rot`, most recent last.
+    cache: Mutex<Vec<(String, MapDiagonals)>>,
 }
 
 impl WeightPlaintexts {
@@ -127,7 +134,7 @@ impl WeightPlaintexts {
     pub fn new(weights: Weights) -> Self {
         WeightPlaintexts {
             weights,
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(Vec::new()),
         }
     }
 
@@ -156,8 +163,12 @@ impl WeightPlaintexts {
         key.selectors.remove("diag");
         key.selectors.remove("rot");
         let key = key.to_string();
-        if let Some(hit) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-            return Ok(hit);
+        if let Ok(mut cache) = self.cache.lock()
+            && let Some(at) = cache.iter().position(|(k, _)| *k == key)
+        {
+            let hit = cache.remove(at);
+            cache.push(hit.clone());
+            return Ok(hit.1);
         }
         let fail = |e: LinearError| RecipeError::new(recipe, e.to_string());
         let kind: MapKind = ron::from_str(text(recipe, "map")?)
@@ -185,7 +196,10 @@ impl WeightPlaintexts {
             .map_err(fail)?;
         let diagonals = Arc::new(diagonals);
         if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(key, diagonals.clone());
+            if cache.len() >= MAP_CACHE {
+                cache.remove(0);
+            }
+            cache.push((key, diagonals.clone()));
         }
         Ok(diagonals)
     }

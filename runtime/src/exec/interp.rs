@@ -1,4 +1,8 @@
 //! The interpreter: runs a program's instructions in order on a [`Backend`].
+//!
+//! Values are dropped right after their last use (computed once before the run), so memory
+//! stays bounded even before the schedule pass inserts `free`s; an explicit `free` also drops
+//! its value and makes any later read an error.
 
 use super::backend::Backend;
 use fhec_ir::{
@@ -55,6 +59,24 @@ enum Slot<B: Backend> {
     Cipher(B::Cipher),
     Plain(B::Plain),
     Freed,
+    /// Dropped after its last use (no later instruction reads it).
+    Dead,
+}
+
+/// For each value, the position of the last instruction that reads it (none: never read).
+fn last_uses(program: &Program) -> Vec<Option<usize>> {
+    let mut last = vec![None; program.value_count()];
+    for (position, (_, data)) in program.instructions().enumerate() {
+        if data.opcode == Opcode::Free {
+            continue;
+        }
+        for &arg in &data.args {
+            if let Some(slot) = last.get_mut(arg.as_u32() as usize) {
+                *slot = Some(position);
+            }
+        }
+    }
+    last
 }
 
 struct State<'p, B: Backend> {
@@ -76,7 +98,9 @@ impl<B: Backend> State<'_, B> {
                 inst: inst_text(data),
                 value,
             }),
-            Some(Slot::Empty) | None => Err(Self::fail(data, format!("{value} is not defined"))),
+            Some(Slot::Empty | Slot::Dead) | None => {
+                Err(Self::fail(data, format!("{value} is not defined")))
+            }
             Some(slot) => Ok(slot),
         }
     }
@@ -151,7 +175,8 @@ pub fn run<B: Backend>(
         slots: (0..program.value_count()).map(|_| Slot::Empty).collect(),
     };
     let mut outputs = BTreeMap::new();
-    for (_, data) in program.instructions() {
+    let last_use = last_uses(program);
+    for (position, (_, data)) in program.instructions().enumerate() {
         let fail = |message: &str| State::<B>::fail(data, message);
         let results: Vec<Slot<B>> = match (data.opcode, &data.imm) {
             (Opcode::Input, Immediate::Io(spec)) => {
@@ -226,6 +251,15 @@ pub fn run<B: Backend>(
         }
         for (&value, slot) in data.results.iter().zip(results) {
             state.define(data, value, slot)?;
+        }
+        // Drop what no later instruction reads (memory stays bounded without `free`s).
+        for &arg in &data.args {
+            let index = arg.as_u32() as usize;
+            if last_use.get(index).copied().flatten() == Some(position)
+                && let Some(slot @ (Slot::Cipher(_) | Slot::Plain(_))) = state.slots.get_mut(index)
+            {
+                *slot = Slot::Dead;
+            }
         }
     }
     Ok(outputs)
