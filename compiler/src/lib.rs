@@ -3,13 +3,17 @@
 //! Today it holds the frontend end of the pipeline: the model description format
 //! ([`model`]), weight files ([`weights`]), ONNX import ([`onnx`]), validation and shape
 //! inference into a [`graph::TensorGraph`] ([`frontend`]), the dataset loader and data
-//! directory rule ([`data`]) and the tensor-level reference executor ([`reference`]); and the
-//! polynomial approximation of activations ([`poly`]) the lowering will use.
+//! directory rule ([`data`]) and the tensor-level reference executor ([`reference`]). Then
+//! the foundations of the lowering: slot layouts ([`layout`]), linear maps as generalised
+//! diagonals emitted with baby-step giant-step ([`linear`]), and polynomial activations
+//! ([`poly`]).
 
 pub mod data;
 pub mod error;
 pub mod frontend;
 pub mod graph;
+pub mod layout;
+pub mod linear;
 pub mod model;
 pub mod onnx;
 pub mod poly;

@@ -51,7 +51,7 @@ pub use ops::{
 pub use parser::{MAX_VALUE_NUMBER, ParseError, parse, parse_with_lines};
 pub use printer::{TYPE_COLUMN, inst_line, inst_text};
 pub use program::{BootstrapSpec, FORMAT_VERSION, GraphHash, InstData, KeySet, Metadata, Program};
-pub use recipe::{Recipe, Selector, is_identifier};
+pub use recipe::{PlaintextSource, Recipe, RecipeError, Selector, is_identifier};
 pub use ron_io::RonError;
 pub use rules::{RuleCtx, RuleInput};
 pub use scale::Scale;

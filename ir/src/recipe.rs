@@ -125,6 +125,38 @@ impl fmt::Display for Recipe {
     }
 }
 
+/// Why a recipe could not be turned into slot values.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("plaintext {recipe}: {message}")]
+pub struct RecipeError {
+    /// The recipe, printed as in the textual form.
+    pub recipe: String,
+    /// What is wrong (an unknown source, a missing selector, a weight of the wrong shape, …).
+    pub message: String,
+}
+
+impl RecipeError {
+    /// An error about `recipe`.
+    pub fn new(recipe: &Recipe, message: impl Into<String>) -> Self {
+        RecipeError {
+            recipe: recipe.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Turns recipes into slot values: the bridge between a program's plaintext operands and the
+/// data they are made of (DESIGN §3).
+///
+/// The compiler implements it (it knows what each selector means and holds the weights); an
+/// executor calls it when a `plain` instruction runs, so the runtime never depends on the
+/// compiler. The values are the real slot values *before* encoding: the executor's backend
+/// encodes them at the `plain` value's level and scale.
+pub trait PlaintextSource {
+    /// The `slots` real values of `recipe` (slot `j` of the plaintext is element `j`).
+    fn slots(&self, recipe: &Recipe, slots: usize) -> Result<Vec<f64>, RecipeError>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,6 +5,7 @@ pub mod context;
 pub mod encoding;
 pub mod encrypt;
 pub mod eval;
+pub mod exec;
 pub mod keys;
 pub mod precision;
 pub mod ring;

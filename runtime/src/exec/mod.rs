@@ -1,0 +1,18 @@
+//! Running a compiled [`Program`](fhec_ir::Program) on a backend (DESIGN §1, §8).
+//!
+//! [`run`] is the one interpreter: it walks the program in order, binds inputs by name,
+//! materialises each `plain` recipe through a [`PlaintextSource`](fhec_ir::PlaintextSource)
+//! (the compiler's weights), hands every operation to a [`Backend`] and collects the outputs
+//! by name. It enforces lifetimes: a value used before its definition or after its `free` is an
+//! error, never a stale read. The arithmetic lives in the backends: [`ClearBackend`] computes
+//! on `f64` slot vectors with exact semantics (the oracle of compiler tests); the CKKS backend
+//! implements the same trait on real ciphertexts. This is the only part of the runtime that
+//! uses `fhec-ir` (a tidy test enforces it).
+
+mod backend;
+mod clear;
+mod interp;
+
+pub use backend::Backend;
+pub use clear::{ClearBackend, ClearError};
+pub use interp::{ExecError, run};
