@@ -12,6 +12,15 @@ fn zip_with(a: &[C64], b: &[C64], f: impl Fn(C64, C64) -> C64) -> Vec<C64> {
     a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()
 }
 
+/// A ciphertext of another level to write results into (its memory is reused).
+fn placeholder(a: &fhec_runtime::ciphertext::Ciphertext) -> fhec_runtime::ciphertext::Ciphertext {
+    let mut other = a.clone();
+    other.c0.drop_last_q_limbs(1);
+    other.c1.drop_last_q_limbs(1);
+    other.scale = 1.0;
+    other
+}
+
 #[test]
 fn additions_subtractions_and_negation() {
     for t in TestContext::all() {
@@ -77,6 +86,14 @@ fn plaintext_operations_and_constants() {
             &zip_with(&x, &y, |p, q| p * q),
             27.0,
         );
+
+        // The three forms of ct × pt agree (the out-of-place ones skip copying the input).
+        let mut into = placeholder(&a);
+        eval.mul_plain(&a, &plain, &mut into).unwrap();
+        let mut assigned = a.clone();
+        eval.mul_plain_assign(&mut assigned, &plain).unwrap();
+        assert_eq!(into, unscaled);
+        assert_eq!(assigned, unscaled);
 
         // ct × pt at the scale of the prime rescaled away: the scale returns to Δ·Δ/q_l.
         let q_top = t.context.q_prime(t.top()) as f64;

@@ -388,10 +388,17 @@ fn measure(params: CkksParams, args: &CkksBenchArgs, threads: usize) -> Result<C
     if wanted("mul_plain") {
         progress("mul_plain");
         let weights = encoder.encode(&y, slots, top, scale)?;
+        let mut product = a.clone();
+        let (times, ()) = timed(repeats, || {
+            Ok(eval.mul_plain(&a, &weights, &mut product)?)
+        })?;
+        let precision = PrecisionStats::of(&expected, &decode(&product));
+        let what = "ct×pt at the top level (no rescale), into a reused ciphertext (`mul_plain`)";
+        ops.push(op("mul_plain", what, times, Some(precision)));
         let (times, product) = timed(repeats, || Ok(eval.mul_plain_new(&a, &weights)?))?;
         let precision = PrecisionStats::of(&expected, &decode(&product));
-        let what = "ct×pt at the top level (no rescale)";
-        ops.push(op("mul_plain", what, times, Some(precision)));
+        let what = "ct×pt at the top level (no rescale), allocating the result (`mul_plain_new`)";
+        ops.push(op("mul_plain_new", what, times, Some(precision)));
     }
 
     if wanted("encode") {
