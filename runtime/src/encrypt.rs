@@ -45,10 +45,17 @@ impl<'a> Encryptor<'a> {
         let level = plaintext.level();
         let v = ternary_poly(context, &mut self.rng, level, true);
         let mut parts = [key.b(), key.a()].map(|half| {
-            let half = restrict_to_level(context, half, level);
+            // The key covers every level; below the top only its first limbs take part.
+            let restricted;
+            let half = if level == context.max_level() {
+                half
+            } else {
+                restricted = restrict_to_level(context, half, level);
+                &restricted
+            };
             let mut masked = gaussian_poly(context, &mut self.rng, level, true);
             let mut product = ring.zero(level, true, Form::Ntt);
-            ring.mul(&v, &half, &mut product);
+            ring.mul(&v, half, &mut product);
             ring.add_assign(&mut masked, &product);
             let mut reduced = ring.zero(level, false, Form::Ntt);
             ring.mod_down(&masked, &mut reduced);

@@ -29,7 +29,10 @@ impl Evaluator<'_> {
         ring.mul(&a.c1, &b.c1, &mut square);
         ring.mul(&a.c0, &b.c1, &mut cross);
         ring.mul_acc(&mut cross, &a.c1, &b.c0);
-        ring.mul_assign(&mut a.c0, &b.c0);
+        let mut constant = context.scratch_poly(level, false, Form::Ntt);
+        ring.mul(&a.c0, &b.c0, &mut constant);
+        std::mem::swap(&mut a.c0, &mut constant);
+        context.recycle(constant);
         let key = self.relinearization_key.expect("checked");
         let mut u0 = context.scratch_poly(level, false, Form::Ntt);
         let mut u1 = context.scratch_poly(level, false, Form::Ntt);
