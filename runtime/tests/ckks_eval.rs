@@ -156,6 +156,17 @@ fn ciphertext_products_with_relinearisation_and_rescale_keep_25_bits() {
         let mut expected = zip_with(&x, &y, |p, q| p * q);
         t.check("mul+relin+rescale", &product, &expected, 25.0);
 
+        // The fused form lands on the same level and scale with the same precision.
+        let fused = eval.mul_rescale_new(&a, &b).unwrap();
+        assert_eq!(fused.level(), product.level());
+        assert_eq!(fused.scale, product.scale);
+        t.check("mul_rescale (fused)", &fused, &expected, 25.0);
+        let low = eval.level_down_new(&a, fhec_params::Level(0)).unwrap();
+        assert_eq!(
+            eval.mul_rescale_new(&low, &low).unwrap_err(),
+            EvalError::RescaleAtLevelZero
+        );
+
         // A chain down to level 0: square and rescale until the last level.
         let mut chain = product;
         while chain.level().0 > 0 {

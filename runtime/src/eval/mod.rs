@@ -14,9 +14,11 @@
 mod arith;
 mod keyswitch;
 mod mul;
+mod rescale_down;
 mod rotate;
 
 pub use keyswitch::Decomposition;
+pub(crate) use rescale_down::RescaleDownTables;
 
 use crate::ciphertext::Ciphertext;
 use crate::context::CkksContext;
