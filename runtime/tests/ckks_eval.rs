@@ -167,14 +167,23 @@ fn ciphertext_products_with_relinearisation_and_rescale_keep_25_bits() {
             EvalError::RescaleAtLevelZero
         );
 
-        // A chain down to level 0: square and rescale until the last level.
-        let mut chain = product;
+        // A chain down to level 0: square and rescale until the last level, both with the
+        // two-step and the fused product (every level's fused tables take part).
+        let (mut chain, mut fused_chain) = (product, fused);
         while chain.level().0 > 0 {
             chain = eval.mul_new(&chain, &chain).unwrap();
             eval.rescale_assign(&mut chain).unwrap();
+            fused_chain = eval.mul_rescale_new(&fused_chain, &fused_chain).unwrap();
+            assert_eq!(fused_chain.scale, chain.scale);
             expected = expected.iter().map(|&v| v * v).collect();
         }
         t.check("square chain to level 0", &chain, &expected, 20.0);
+        t.check(
+            "fused square chain to level 0",
+            &fused_chain,
+            &expected,
+            20.0,
+        );
     }
 }
 
