@@ -92,6 +92,8 @@ struct OpReport {
     max_ms: f64,
     /// Median CPU time of all threads of the process during one run (Linux; `null` elsewhere):
     /// on a shared machine, the wall time includes waiting for a core, the CPU time does not.
+    /// Some kernels account it per scheduler tick (4 ms here), so it only means something for
+    /// operations much longer than a tick.
     cpu_median_ms: Option<f64>,
     /// −log2(mean |error|) over the slots (DESIGN §10), `null` for operations without a result
     /// to compare.
