@@ -3,6 +3,7 @@
 //! with its NTT and RNS tables, and the special-FFT tables of the encoding).
 
 use crate::encoding::SpecialFft;
+use crate::eval::RescaleDownTables;
 use crate::ring::{Form, RingContext, RingError, RnsPoly};
 use fhec_params::{CkksParams, Level};
 use std::sync::Mutex;
@@ -19,6 +20,8 @@ pub struct CkksContext {
     /// Temporaries recycled between operations: reusing their memory avoids faulting in and
     /// zeroing fresh pages for every key switch (tens of MB at N = 2^16).
     scratch: Mutex<Vec<RnsPoly>>,
+    /// Per level, the tables of ModDown fused with rescaling.
+    rescale_down: Vec<Option<RescaleDownTables>>,
 }
 
 impl CkksContext {
@@ -26,11 +29,13 @@ impl CkksContext {
     pub fn new(params: CkksParams) -> Result<Self, RingError> {
         let ring = RingContext::new(&params)?;
         let fft = SpecialFft::new(params.degree());
+        let rescale_down = RescaleDownTables::all(ring.q_basis().moduli(), ring.p_basis().moduli());
         Ok(Self {
             params,
             ring,
             fft,
             scratch: Mutex::new(Vec::new()),
+            rescale_down,
         })
     }
 
@@ -62,6 +67,16 @@ impl CkksContext {
     /// The ciphertext prime q_level (the one a rescale at `level` divides by).
     pub fn q_prime(&self, level: Level) -> u64 {
         self.params.q_primes()[level.0]
+    }
+
+    /// The fused ModDown-and-rescale tables of `level` (≥ 1).
+    ///
+    /// # Panics
+    /// At level 0 or above L (callers check the level first).
+    pub(crate) fn rescale_down_tables(&self, level: Level) -> &RescaleDownTables {
+        self.rescale_down[level.0]
+            .as_ref()
+            .expect("rescale needs level >= 1")
     }
 
     /// A temporary polynomial of the given shape with **unspecified contents** (the caller

@@ -11,7 +11,7 @@
 use crate::ciphertext::{Ciphertext, SEEDED_DOMAIN, SeededCiphertext};
 use crate::context::CkksContext;
 use crate::encoding::{Plaintext, decoding_limbs};
-use crate::keys::randomness::{gaussian_poly, ternary_poly, uniform_poly};
+use crate::keys::randomness::{gaussian_poly, ternary_poly, uniform_poly, wipe};
 use crate::keys::switching_restrict as restrict_to_level;
 use crate::keys::{KeyError, PublicKey, SecretKey};
 use crate::ring::Form;
@@ -43,17 +43,28 @@ impl<'a> Encryptor<'a> {
         let context = self.context;
         let ring = context.ring();
         let level = plaintext.level();
-        let v = ternary_poly(context, &mut self.rng, level, true);
+        let mut v = ternary_poly(context, &mut self.rng, level, true);
         let mut parts = [key.b(), key.a()].map(|half| {
-            let half = restrict_to_level(context, half, level);
+            // The key covers every level; below the top only its first limbs take part.
+            let restricted;
+            let half = if level == context.max_level() {
+                half
+            } else {
+                restricted = restrict_to_level(context, half, level);
+                &restricted
+            };
             let mut masked = gaussian_poly(context, &mut self.rng, level, true);
             let mut product = ring.zero(level, true, Form::Ntt);
-            ring.mul(&v, &half, &mut product);
+            ring.mul(&v, half, &mut product);
             ring.add_assign(&mut masked, &product);
+            wipe(&mut product);
             let mut reduced = ring.zero(level, false, Form::Ntt);
             ring.mod_down(&masked, &mut reduced);
+            wipe(&mut masked);
             reduced
         });
+        // The ephemeral mask and the unreduced parts would reveal the message.
+        wipe(&mut v);
         ring.add_assign(&mut parts[0], &plaintext.poly);
         let [c0, c1] = parts;
         Ciphertext {
@@ -75,6 +86,7 @@ impl<'a> Encryptor<'a> {
         let mut product = ring.zero(level, false, Form::Ntt);
         ring.mul(&a, &key.at_level(level), &mut product);
         ring.sub_assign(&mut c0, &product);
+        wipe(&mut product);
         ring.add_assign(&mut c0, &plaintext.poly);
         SeededCiphertext {
             c0,

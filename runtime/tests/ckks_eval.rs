@@ -12,6 +12,15 @@ fn zip_with(a: &[C64], b: &[C64], f: impl Fn(C64, C64) -> C64) -> Vec<C64> {
     a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect()
 }
 
+/// A ciphertext of another level to write results into (its memory is reused).
+fn placeholder(a: &fhec_runtime::ciphertext::Ciphertext) -> fhec_runtime::ciphertext::Ciphertext {
+    let mut other = a.clone();
+    other.c0.drop_last_q_limbs(1);
+    other.c1.drop_last_q_limbs(1);
+    other.scale = 1.0;
+    other
+}
+
 #[test]
 fn additions_subtractions_and_negation() {
     for t in TestContext::all() {
@@ -78,6 +87,14 @@ fn plaintext_operations_and_constants() {
             27.0,
         );
 
+        // The three forms of ct × pt agree (the out-of-place ones skip copying the input).
+        let mut into = placeholder(&a);
+        eval.mul_plain(&a, &plain, &mut into).unwrap();
+        let mut assigned = a.clone();
+        eval.mul_plain_assign(&mut assigned, &plain).unwrap();
+        assert_eq!(into, unscaled);
+        assert_eq!(assigned, unscaled);
+
         // ct × pt at the scale of the prime rescaled away: the scale returns to Δ·Δ/q_l.
         let q_top = t.context.q_prime(t.top()) as f64;
         let weights = t.encoder().encode(&y, slots, t.top(), q_top).unwrap();
@@ -139,14 +156,34 @@ fn ciphertext_products_with_relinearisation_and_rescale_keep_25_bits() {
         let mut expected = zip_with(&x, &y, |p, q| p * q);
         t.check("mul+relin+rescale", &product, &expected, 25.0);
 
-        // A chain down to level 0: square and rescale until the last level.
-        let mut chain = product;
+        // The fused form lands on the same level and scale with the same precision.
+        let fused = eval.mul_rescale_new(&a, &b).unwrap();
+        assert_eq!(fused.level(), product.level());
+        assert_eq!(fused.scale, product.scale);
+        t.check("mul_rescale (fused)", &fused, &expected, 25.0);
+        let low = eval.level_down_new(&a, fhec_params::Level(0)).unwrap();
+        assert_eq!(
+            eval.mul_rescale_new(&low, &low).unwrap_err(),
+            EvalError::RescaleAtLevelZero
+        );
+
+        // A chain down to level 0: square and rescale until the last level, both with the
+        // two-step and the fused product (every level's fused tables take part).
+        let (mut chain, mut fused_chain) = (product, fused);
         while chain.level().0 > 0 {
             chain = eval.mul_new(&chain, &chain).unwrap();
             eval.rescale_assign(&mut chain).unwrap();
+            fused_chain = eval.mul_rescale_new(&fused_chain, &fused_chain).unwrap();
+            assert_eq!(fused_chain.scale, chain.scale);
             expected = expected.iter().map(|&v| v * v).collect();
         }
         t.check("square chain to level 0", &chain, &expected, 20.0);
+        t.check(
+            "fused square chain to level 0",
+            &fused_chain,
+            &expected,
+            20.0,
+        );
     }
 }
 

@@ -92,6 +92,8 @@ struct OpReport {
     max_ms: f64,
     /// Median CPU time of all threads of the process during one run (Linux; `null` elsewhere):
     /// on a shared machine, the wall time includes waiting for a core, the CPU time does not.
+    /// Some kernels account it per scheduler tick (4 ms here), so it only means something for
+    /// operations much longer than a tick.
     cpu_median_ms: Option<f64>,
     /// −log2(mean |error|) over the slots (DESIGN §10), `null` for operations without a result
     /// to compare.
@@ -335,15 +337,20 @@ fn measure(params: CkksParams, args: &CkksBenchArgs, threads: usize) -> Result<C
 
     if wanted("mul_relin_rescale") {
         progress("mul_relin_rescale");
+        let (times, product) = timed(repeats, || Ok(eval.mul_rescale_new(&a, &b)?))?;
+        let precision = PrecisionStats::of(&expected, &decode(&product));
+        let what = "ct×ct, relinearise, rescale at the top level (fused `mul_rescale`)";
+        ops.push(op("mul_relin_rescale", what, times, Some(precision)));
         let (times, product) = timed(repeats, || {
             let mut c = eval.mul_new(&a, &b)?;
             eval.rescale_assign(&mut c)?;
             Ok(c)
         })?;
         let precision = PrecisionStats::of(&expected, &decode(&product));
+        let what = "the same as `mul_new` then `rescale_assign` (two divisions)";
         ops.push(op(
-            "mul_relin_rescale",
-            "ct×ct, relinearise, rescale at the top level",
+            "mul_relin_rescale_unfused",
+            what,
             times,
             Some(precision),
         ));
@@ -388,10 +395,17 @@ fn measure(params: CkksParams, args: &CkksBenchArgs, threads: usize) -> Result<C
     if wanted("mul_plain") {
         progress("mul_plain");
         let weights = encoder.encode(&y, slots, top, scale)?;
+        let mut product = a.clone();
+        let (times, ()) = timed(repeats, || {
+            Ok(eval.mul_plain(&a, &weights, &mut product)?)
+        })?;
+        let precision = PrecisionStats::of(&expected, &decode(&product));
+        let what = "ct×pt at the top level (no rescale), into a reused ciphertext (`mul_plain`)";
+        ops.push(op("mul_plain", what, times, Some(precision)));
         let (times, product) = timed(repeats, || Ok(eval.mul_plain_new(&a, &weights)?))?;
         let precision = PrecisionStats::of(&expected, &decode(&product));
-        let what = "ct×pt at the top level (no rescale)";
-        ops.push(op("mul_plain", what, times, Some(precision)));
+        let what = "ct×pt at the top level (no rescale), allocating the result (`mul_plain_new`)";
+        ops.push(op("mul_plain_new", what, times, Some(precision)));
     }
 
     if wanted("encode") {
@@ -451,13 +465,13 @@ fn print_table(report: &CkksReport) {
         report.repeats
     );
     println!(
-        "{:<22} {:>11} {:>11} {:>11} {:>11} {:>10} {:>10}",
+        "{:<26} {:>11} {:>11} {:>11} {:>11} {:>10} {:>10}",
         "operation", "median ms", "min ms", "max ms", "cpu ms", "bits mean", "bits min"
     );
     let bits = |b: Option<f64>| b.map_or("-".to_string(), |b| format!("{b:.1}"));
     for op in &report.ops {
         println!(
-            "{:<22} {:>11.3} {:>11.3} {:>11.3} {:>11} {:>10} {:>10}",
+            "{:<26} {:>11.3} {:>11.3} {:>11.3} {:>11} {:>10} {:>10}",
             op.name,
             op.median_ms,
             op.min_ms,

@@ -132,15 +132,33 @@ impl Evaluator<'_> {
 
     fn apply_mul_plain(&self, a: &mut Ciphertext, p: &Plaintext) {
         if p.poly.same_shape(&a.c0) {
-            // The ring's SIMD product; the limb loop below serves plaintexts above the level.
-            let ring = self.context.ring();
-            ring.mul_assign(&mut a.c0, &p.poly);
-            ring.mul_assign(&mut a.c1, &p.poly);
+            // The ring's out-of-place product runs its SIMD multiply-accumulate kernel; the
+            // limb loop below serves plaintexts above the ciphertext's level.
+            let context = self.context;
+            for part in [&mut a.c0, &mut a.c1] {
+                let mut product = context.scratch_poly(part.level(), false, part.form());
+                context.ring().mul(part, &p.poly, &mut product);
+                std::mem::swap(part, &mut product);
+                context.recycle(product);
+            }
         } else {
             zip_prefix(self.context, &mut a.c0, &p.poly, mul_limbs);
             zip_prefix(self.context, &mut a.c1, &p.poly, mul_limbs);
         }
         a.scale *= p.scale;
+    }
+
+    fn apply_mul_plain_into(&self, a: &Ciphertext, p: &Plaintext, out: &mut Ciphertext) {
+        if p.poly.same_shape(&a.c0) {
+            let ring = self.context.ring();
+            ring.mul(&a.c0, &p.poly, &mut out.c0);
+            ring.mul(&a.c1, &p.poly, &mut out.c1);
+            out.scale = a.scale * p.scale;
+            out.slots = a.slots;
+        } else {
+            out.clone_from(a);
+            self.apply_mul_plain(out, p);
+        }
     }
 
     fn apply_add_const(&self, a: &mut Ciphertext, value: f64) {
@@ -203,7 +221,7 @@ impl Evaluator<'_> {
         /// which must stay below the modulus ([`EvalError::ScaleExceedsModulus`]); rescale
         /// afterwards.
         mul_plain, mul_plain_new, mul_plain_assign, (plaintext: &Plaintext), check_mul_plain,
-        apply_mul_plain
+        apply_mul_plain, into = apply_mul_plain_into
     }
 
     three_forms! {

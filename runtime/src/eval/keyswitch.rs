@@ -87,6 +87,25 @@ pub(crate) fn switch_decomposed<F>(
 ) where
     F: Fn(usize) -> usize + Sync,
 {
+    let [sum0, sum1] = inner_product(context, decomposition, key, source);
+    let ring = context.ring();
+    ring.mod_down(&sum0, out0);
+    ring.mod_down(&sum1, out1);
+    context.recycle(sum0);
+    context.recycle(sum1);
+}
+
+/// `Σ_j σ(d̃_j) · (b_j, a_j)` over Q_l·P (NTT form), in two scratch polynomials the caller
+/// recycles.
+pub(crate) fn inner_product<F>(
+    context: &CkksContext,
+    decomposition: &Decomposition<'_>,
+    key: &KeySwitchKey,
+    source: F,
+) -> [RnsPoly; 2]
+where
+    F: Fn(usize) -> usize + Sync,
+{
     let ring = context.ring();
     let level = decomposition.level;
     let n = ring.degree();
@@ -136,10 +155,7 @@ pub(crate) fn switch_decomposed<F>(
                 }
             }
         });
-    ring.mod_down(&sum0, out0);
-    ring.mod_down(&sum1, out1);
-    context.recycle(sum0);
-    context.recycle(sum1);
+    [sum0, sum1]
 }
 
 /// Key-switches `d` (NTT form over Q_l) with `key` into `(out0, out1)`: `out0 + out1·s ≈ d·s'`.

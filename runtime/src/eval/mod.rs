@@ -14,9 +14,11 @@
 mod arith;
 mod keyswitch;
 mod mul;
+mod rescale_down;
 mod rotate;
 
 pub use keyswitch::Decomposition;
+pub(crate) use rescale_down::RescaleDownTables;
 
 use crate::ciphertext::Ciphertext;
 use crate::context::CkksContext;
@@ -148,6 +150,19 @@ impl<'a> Evaluator<'a> {
         self.context
     }
 
+    /// A ciphertext of one-limb placeholders with `like`'s scale and slots, for an `into`
+    /// method to reshape and overwrite.
+    fn placeholder(&self, like: &Ciphertext) -> Ciphertext {
+        let ring = self.context.ring();
+        let empty = || ring.zero(fhec_params::Level(0), false, crate::ring::Form::Ntt);
+        Ciphertext {
+            c0: empty(),
+            c1: empty(),
+            scale: like.scale,
+            slots: like.slots,
+        }
+    }
+
     /// Checks that two ciphertexts share level and slot count.
     fn check_same_level(&self, a: &Ciphertext, b: &Ciphertext) -> Result<(), EvalError> {
         if a.level() != b.level() {
@@ -191,7 +206,9 @@ fn check_same_scale(left: f64, right: f64) -> Result<(), EvalError> {
 }
 
 /// Generates the three forms of an operation from a `check_*` method (preconditions, no side
-/// effect) and an `apply_*` method (works in place on a checked ciphertext).
+/// effect) and an `apply_*` method (works in place on a checked ciphertext). With
+/// `into = apply_*_into` (writes the result of a checked input into any ciphertext, reusing its
+/// memory), the out-of-place forms skip copying the input first.
 macro_rules! three_forms {
     (
         $(#[$doc:meta])*
@@ -225,6 +242,42 @@ macro_rules! three_forms {
             Ok(out)
         }
 
+        three_forms!(@assign $name, $name_assign, ($($arg: $ty),*), $check, $apply);
+    };
+    (
+        $(#[$doc:meta])*
+        $name:ident, $name_new:ident, $name_assign:ident,
+        ($($arg:ident: $ty:ty),*), $check:ident, $apply:ident, into = $into:ident
+    ) => {
+        $(#[$doc])*
+        ///
+        /// Writes the result into `out`, reusing its memory.
+        pub fn $name(
+            &self,
+            input: &Ciphertext,
+            $($arg: $ty,)*
+            out: &mut Ciphertext,
+        ) -> Result<(), EvalError> {
+            self.$check(input, $($arg),*)?;
+            self.$into(input, $($arg,)* out);
+            Ok(())
+        }
+
+        #[doc = concat!("Allocating form of [`Self::", stringify!($name), "`].")]
+        pub fn $name_new(
+            &self,
+            input: &Ciphertext,
+            $($arg: $ty),*
+        ) -> Result<Ciphertext, EvalError> {
+            self.$check(input, $($arg),*)?;
+            let mut out = self.placeholder(input);
+            self.$into(input, $($arg,)* &mut out);
+            Ok(out)
+        }
+
+        three_forms!(@assign $name, $name_assign, ($($arg: $ty),*), $check, $apply);
+    };
+    (@assign $name:ident, $name_assign:ident, ($($arg:ident: $ty:ty),*), $check:ident, $apply:ident) => {
         #[doc = concat!("In-place form of [`Self::", stringify!($name), "`].")]
         pub fn $name_assign(
             &self,

@@ -4,7 +4,8 @@
 //! under (1, s, s²); relinearisation key-switches the last part from s² to s. Rescaling divides
 //! by q_l with rounding and drops that limb; the scale is divided by q_l exactly.
 
-use super::keyswitch::{check_key_level, key_switch};
+use super::keyswitch::{Decomposition, check_key_level, inner_product, key_switch};
+use super::rescale_down::rescale_down;
 use super::{EvalError, Evaluator, three_forms};
 use crate::ciphertext::Ciphertext;
 use crate::ring::Form;
@@ -29,7 +30,10 @@ impl Evaluator<'_> {
         ring.mul(&a.c1, &b.c1, &mut square);
         ring.mul(&a.c0, &b.c1, &mut cross);
         ring.mul_acc(&mut cross, &a.c1, &b.c0);
-        ring.mul_assign(&mut a.c0, &b.c0);
+        let mut constant = context.scratch_poly(level, false, Form::Ntt);
+        ring.mul(&a.c0, &b.c0, &mut constant);
+        std::mem::swap(&mut a.c0, &mut constant);
+        context.recycle(constant);
         let key = self.relinearization_key.expect("checked");
         let mut u0 = context.scratch_poly(level, false, Form::Ntt);
         let mut u1 = context.scratch_poly(level, false, Form::Ntt);
@@ -38,6 +42,37 @@ impl Evaluator<'_> {
         ring.add(&cross, &u1, &mut a.c1);
         a.scale *= b.scale;
         for poly in [cross, square, u0, u1] {
+            context.recycle(poly);
+        }
+    }
+
+    fn check_mul_rescale(&self, a: &Ciphertext, b: &Ciphertext) -> Result<(), EvalError> {
+        self.check_rescale(a)?;
+        self.check_mul(a, b)
+    }
+
+    /// The relinearised product, with its key switch's ModDown and the rescale done as one
+    /// division by P·q_l (see `rescale_down.rs`).
+    fn apply_mul_rescale(&self, a: &mut Ciphertext, b: &Ciphertext) {
+        let context = self.context;
+        let ring = context.ring();
+        let level = a.level();
+        let prime = context.q_prime(level) as f64;
+        let mut cross = context.scratch_poly(level, false, Form::Ntt);
+        let mut square = context.scratch_poly(level, false, Form::Ntt);
+        let mut constant = context.scratch_poly(level, false, Form::Ntt);
+        ring.mul(&a.c1, &b.c1, &mut square);
+        ring.mul(&a.c0, &b.c1, &mut cross);
+        ring.mul_acc(&mut cross, &a.c1, &b.c0);
+        ring.mul(&a.c0, &b.c0, &mut constant);
+        let key = &self.relinearization_key.expect("checked").0;
+        let decomposition = Decomposition::new(context, &square);
+        let [sum0, sum1] = inner_product(context, &decomposition, key, |i| i);
+        drop(decomposition);
+        rescale_down(context, &sum0, &constant, &mut a.c0);
+        rescale_down(context, &sum1, &cross, &mut a.c1);
+        a.scale = a.scale * b.scale / prime;
+        for poly in [cross, square, constant, sum0, sum1] {
             context.recycle(poly);
         }
     }
@@ -83,6 +118,16 @@ impl Evaluator<'_> {
         /// ([`EvalError::ScaleExceedsModulus`]). The result's scale is the product of the
         /// scales; rescale afterwards.
         mul, mul_new, mul_assign, (other: &Ciphertext), check_mul, apply_mul
+    }
+
+    three_forms! {
+        /// `a · b`, relinearised and rescaled in one step: the same result as [`Self::mul`]
+        /// followed by [`Self::rescale`] up to rounding, faster because the key switch's
+        /// division by P and the rescale's division by q_l are one base conversion. Level
+        /// l → l − 1, scale `a.scale · b.scale / q_l`. Errors as for [`Self::mul`], and
+        /// [`EvalError::RescaleAtLevelZero`] at level 0.
+        mul_rescale, mul_rescale_new, mul_rescale_assign, (other: &Ciphertext),
+        check_mul_rescale, apply_mul_rescale
     }
 
     three_forms! {

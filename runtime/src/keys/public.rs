@@ -3,7 +3,7 @@
 //! public-key encryption divide its noise by P (see `encrypt.rs`).
 
 use super::KeyError;
-use super::randomness::{gaussian_poly, uniform_poly};
+use super::randomness::{gaussian_poly, uniform_poly, wipe};
 use super::secret::SecretKey;
 use crate::context::CkksContext;
 use crate::ring::{Form, RnsPoly};
@@ -31,6 +31,7 @@ impl PublicKey {
         let mut product = ring.zero(level, true, Form::Ntt);
         ring.mul(&a, secret.full(), &mut product);
         ring.sub_assign(&mut b, &product);
+        wipe(&mut product);
         Self { seed, b, a }
     }
 

@@ -76,8 +76,8 @@ fn small_poly(
     signed_ntt_poly(context, &mut coefficients, level, with_special)
 }
 
-/// The NTT form of small signed coefficients; wipes `coefficients` afterwards (they are
-/// secret).
+/// The NTT form of small signed coefficients (|c| below every prime, as for secrets, errors
+/// and ternary masks); wipes `coefficients` afterwards (they are secret).
 pub(crate) fn signed_ntt_poly(
     context: &CkksContext,
     coefficients: &mut [i64],
@@ -85,9 +85,27 @@ pub(crate) fn signed_ntt_poly(
     with_special: bool,
 ) -> RnsPoly {
     let ring = context.ring();
-    let mut poly = ring.from_signed(coefficients, level, with_special);
+    let mut poly = context.ring().zero(level, with_special, Form::Coefficient);
+    let q_limbs = poly.q_limbs();
+    let small: &[i64] = coefficients;
+    poly.data_mut()
+        .par_chunks_mut(ring.degree())
+        .enumerate()
+        .for_each(|(limb, residues)| {
+            let (modulus, ntt) = ring.limb_prime(q_limbs, limb);
+            let q = modulus.value();
+            for (r, &c) in residues.iter_mut().zip(small) {
+                debug_assert!(c.unsigned_abs() < q);
+                *r = if c < 0 {
+                    q - c.unsigned_abs()
+                } else {
+                    c as u64
+                };
+            }
+            ntt.forward(residues);
+        });
+    poly.set_form(Form::Ntt);
     zeroize::Zeroize::zeroize(coefficients);
-    ring.to_ntt(&mut poly);
     poly
 }
 

@@ -58,9 +58,25 @@ impl SecretKey {
         &self.full
     }
 
-    /// s in NTT form over q_0..q_level (no special limbs).
-    pub(crate) fn at_level(&self, level: Level) -> RnsPoly {
-        self.full.q_prefix(level.limbs())
+    /// s in NTT form over q_0..q_level (no special limbs), wiped when dropped.
+    pub(crate) fn at_level(&self, level: Level) -> SecretPoly {
+        SecretPoly(self.full.q_prefix(level.limbs()))
+    }
+}
+
+/// A copy of secret data in RNS form (a restriction of s), overwritten with zeros on drop.
+pub(crate) struct SecretPoly(pub(crate) RnsPoly);
+
+impl std::ops::Deref for SecretPoly {
+    type Target = RnsPoly;
+    fn deref(&self) -> &RnsPoly {
+        &self.0
+    }
+}
+
+impl Drop for SecretPoly {
+    fn drop(&mut self) {
+        wipe(&mut self.0);
     }
 }
 

@@ -12,8 +12,8 @@
 //! seed-compressed: level, seed and the `b_j` only (half the size).
 
 use super::KeyError;
-use super::randomness::{gaussian_poly, uniform_poly};
-use super::secret::SecretKey;
+use super::randomness::{gaussian_poly, uniform_poly, wipe};
+use super::secret::{SecretKey, SecretPoly};
 use crate::context::CkksContext;
 use crate::ring::{Form, RnsPoly};
 use crate::sampling::{SecureRng, Seed};
@@ -54,7 +54,7 @@ impl KeySwitchKey {
         check_level(context, level)?;
         let ring = context.ring();
         let seed = rng.seed();
-        let s = restrict_to_level(context, secret.full(), level);
+        let s = SecretPoly(restrict_to_level(context, secret.full(), level));
         let digits = context.params().digits_at(level);
         let n = ring.degree();
         let mut b = Vec::with_capacity(digits);
@@ -65,6 +65,7 @@ impl KeySwitchKey {
             let mut product = ring.zero(level, true, Form::Ntt);
             ring.mul(&a_j, &s, &mut product);
             ring.sub_assign(&mut b_j, &product);
+            wipe(&mut product);
             let q_limbs = b_j.q_limbs();
             for limb in range.start..range.end.min(level.limbs()) {
                 let modulus = ring.limb_prime(q_limbs, limb).0;
