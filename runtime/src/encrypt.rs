@@ -174,3 +174,41 @@ pub fn decrypt(context: &CkksContext, key: &SecretKey, ciphertext: &Ciphertext) 
         slots: ciphertext.slots,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::KeyGenerator;
+    use fhec_params::{CkksParams, presets};
+
+    /// The noise of a fresh public-key encryption is the rounding of the division by p_0
+    /// (|r0 + r1·s|, a few units), not `v·e + e0` (hundreds at N = 2^10), at every level.
+    #[test]
+    fn public_key_noise_is_the_rounding_of_the_division() {
+        let params = CkksParams::new(presets::test_insecure(10)).unwrap();
+        let context = CkksContext::new(params).unwrap();
+        let ring = context.ring();
+        let mut generator = KeyGenerator::with_rng(&context, SecureRng::from_fixed_seed([3; 32]));
+        let secret = generator.secret_key().unwrap();
+        let public = generator.public_key(&secret);
+        let mut encryptor = Encryptor::with_rng(&context, SecureRng::from_fixed_seed([4; 32]));
+        for level in [context.max_level(), Level(0)] {
+            let zero = Plaintext {
+                poly: ring.zero(level, false, Form::Ntt),
+                scale: 2f64.powi(40),
+                slots: 1,
+            };
+            let ciphertext = encryptor.encrypt_pk(&public, &zero);
+            let mut noise = decrypt(&context, &secret, &ciphertext).poly;
+            ring.to_coefficient(&mut noise);
+            let mut values = vec![0.0; ring.degree()];
+            ring.coefficients_centered_f64(&noise, &mut values);
+            let largest = values.iter().fold(0f64, |m, x| m.max(x.abs()));
+            assert!(
+                largest > 0.0 && largest < 64.0,
+                "level {}: noise {largest}",
+                level.0
+            );
+        }
+    }
+}
