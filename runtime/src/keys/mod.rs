@@ -7,7 +7,6 @@ mod public;
 pub(crate) mod randomness;
 mod secret;
 mod switching;
-pub(crate) use switching::restrict_to_level as switching_restrict;
 
 pub use galois::GaloisKeys;
 pub use public::PublicKey;

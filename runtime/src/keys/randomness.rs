@@ -54,16 +54,6 @@ pub(crate) fn gaussian_poly(
     small_poly(context, level, with_special, |c| rng.gaussian(c))
 }
 
-/// A dense ternary polynomial (the ephemeral `v` of public-key encryption) in NTT form.
-pub(crate) fn ternary_poly(
-    context: &CkksContext,
-    rng: &mut SecureRng,
-    level: Level,
-    with_special: bool,
-) -> RnsPoly {
-    small_poly(context, level, with_special, |c| rng.ternary(c))
-}
-
 /// The NTT form of the small coefficients that `sample` writes (wiped afterwards).
 fn small_poly(
     context: &CkksContext,
