@@ -6,8 +6,9 @@
 //! directory rule ([`data`]) and the tensor-level reference executor ([`reference`]). Then
 //! the foundations of the lowering: slot layouts ([`layout`]), linear maps as generalised
 //! diagonals emitted with baby-step giant-step ([`linear`]), and polynomial activations
-//! ([`poly`]).
+//! ([`poly`]), chosen per activation from the ranges [`calibrate`] measures on training images.
 
+pub mod calibrate;
 pub mod data;
 pub mod error;
 pub mod frontend;

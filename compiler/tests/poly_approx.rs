@@ -340,13 +340,13 @@ fn approximations_survive_serialization() {
 }
 
 #[test]
-fn the_default_relu_choice_is_the_seeds_degree_at_one_level_less() {
+fn the_default_relu_choice_is_the_measured_degree_247_at_depth_8() {
     let choice = choose(
         Activation::Relu,
         &range(-4.0, 4.0),
         &ChooserOptions::default(),
     )
     .unwrap();
-    assert_eq!(choice.approx.method, Method::Chebyshev { degree: 119 });
-    assert_eq!((choice.approx.depth, choice.approx.ct_mults), (7, 17));
+    assert_eq!(choice.approx.method, Method::Chebyshev { degree: 247 });
+    assert_eq!((choice.approx.depth, choice.approx.ct_mults), (8, 26));
 }

@@ -1,13 +1,24 @@
-//! `fhec plain MODEL.ron [--weights W] [--data DIR] [--limit N] [--logits FILE]`: plaintext
-//! reference accuracy on the CIFAR-10 test set, as JSON (DESIGN §10).
+//! `fhec plain MODEL.ron [--weights W] [--data DIR] [--limit N] [--logits FILE] [--approx ...]`:
+//! plaintext reference accuracy on the CIFAR-10 test set, as JSON (DESIGN §10).
+//!
+//! With `--approx` every activation is replaced by the polynomial the compiler chooses for it:
+//! the model is first calibrated on the training batch (never the test set), each site's
+//! approximation is chosen for its calibrated range, and the report gains, per activation,
+//! the choice and how many evaluated inputs fell outside its interval.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use fhec_compiler::calibrate::{Calibration, TRAINING_BATCH, calibrate};
 use fhec_compiler::data::{CIFAR_IMAGE_SHAPE, CifarBatch, class_names};
 use fhec_compiler::graph::TensorGraph;
-use fhec_compiler::reference::{AccuracyReport, load_logits, run_batch};
+use fhec_compiler::poly::{ActivationApprox, ChooserOptions, Method, RangeReport};
+use fhec_compiler::reference::{
+    AccuracyReport, ApproxActivations, Exact, arg_max, load_logits, run_batch_with,
+};
 use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
 
 use super::check::ModelArgs;
 
@@ -16,18 +27,49 @@ const TEST_BATCH: &str = "cifar10/test_batch.bin";
 /// Class names, relative to the data directory.
 const CLASS_NAMES: &str = "cifar10/batches.meta.txt";
 
+/// Which CIFAR-10 batch the accuracy is measured on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+enum EvalBatch {
+    /// `cifar10/test_batch.bin`: the reported accuracy.
+    Test,
+    /// `cifar10/data_batch_1.bin`: for choosing options without touching the test set.
+    Train,
+}
+
 /// Arguments of `fhec plain`.
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]
     model: ModelArgs,
-    /// Evaluate only the first N test images.
+    /// Evaluate only the first N images (after `--skip`).
     #[arg(long)]
     limit: Option<usize>,
+    /// Skip the first N images of the evaluated batch.
+    #[arg(long, default_value_t = 0)]
+    skip: usize,
+    /// The batch to evaluate on.
+    #[arg(long, value_enum, default_value_t = EvalBatch::Test)]
+    eval_batch: EvalBatch,
     /// Float32 reference logits `[images, classes]` to compare with (a relative path not found
     /// from the current directory is looked up in the data directory).
     #[arg(long)]
     logits: Option<PathBuf>,
+    /// Replace every activation by its polynomial approximation, chosen for the range measured
+    /// on the training batch.
+    #[arg(long)]
+    approx: bool,
+    /// Calibrate on the first K images of the training batch.
+    #[arg(long, default_value_t = 10_000, requires = "approx")]
+    calibration_images: usize,
+    /// Use Chebyshev interpolants of this degree only (default: the chooser's rule).
+    #[arg(long, requires = "approx")]
+    degree: Option<usize>,
+    /// Interval bound = margin × the calibrated max |x| (default: the chooser's).
+    #[arg(long, requires = "approx")]
+    margin: Option<f64>,
+    /// Also run the exact model and report the fraction of images whose prediction agrees.
+    #[arg(long, requires = "approx")]
+    compare_exact: bool,
 }
 
 /// Checks the model takes one CIFAR-sized image.
@@ -49,38 +91,196 @@ fn check_image_model(graph: &TensorGraph, model: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the model on the test set and prints the accuracy report.
+/// A progress bar on stderr (hidden when it is not a terminal).
+fn progress_bar(len: usize, message: String) -> anyhow::Result<ProgressBar> {
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} images, {elapsed} (eta {eta})")
+            .context("progress bar template")?,
+    );
+    bar.set_message(message);
+    Ok(bar)
+}
+
+/// One activation in the `--approx` report.
+#[derive(Serialize)]
+struct ActivationEntry<'a> {
+    node: &'a str,
+    method: &'a Method,
+    /// Degree of each polynomial stage.
+    degrees: Vec<usize>,
+    depth: u32,
+    ct_mults: u32,
+    interval: [f64; 2],
+    /// Maximum error on the interval relative to the largest |f| there.
+    max_rel_error: f64,
+    /// Largest |x| seen in calibration.
+    calibrated_max_abs: f64,
+    /// Inputs evaluated, outside the interval, their fraction, and the worst |x|/B.
+    inputs: u64,
+    outside: u64,
+    outside_fraction: f64,
+    worst_ratio: f64,
+}
+
+/// The `--approx` report: the usual figures plus the calibration and every activation.
+#[derive(Serialize)]
+struct ApproxReport<'a> {
+    #[serde(flatten)]
+    accuracy: AccuracyReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agreement_with_exact: Option<f64>,
+    calibration: CalibrationSummary<'a>,
+    activations: Vec<ActivationEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct CalibrationSummary<'a> {
+    source: &'a str,
+    first: usize,
+    images: usize,
+}
+
+fn degrees(method: &Method) -> Vec<usize> {
+    match method {
+        Method::Chebyshev { degree } => vec![*degree],
+        Method::CompositeSign { degrees, .. } => degrees.clone(),
+    }
+}
+
+/// The chooser's options after `--degree` and `--margin`.
+fn chooser_options(args: &Args) -> anyhow::Result<ChooserOptions> {
+    let mut options = ChooserOptions::default();
+    if let Some(degree) = args.degree {
+        if degree == 0 {
+            bail!("--degree must be at least 1");
+        }
+        // A forced degree is taken whatever its depth: the caller asked for it.
+        options.chebyshev_degrees = vec![degree];
+        options.sign_families.clear();
+        options.max_depth = u32::MAX;
+    }
+    if let Some(margin) = args.margin {
+        options.margin = margin;
+    }
+    Ok(options)
+}
+
+/// Runs the model on the chosen images and prints the accuracy report.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let search = args.model.data_search();
     let loaded = args.model.load()?;
     let graph = &loaded.graph;
     check_image_model(graph, &args.model.model)?;
     let data_dir = search.resolve()?;
-    let batch = CifarBatch::load(&data_dir.join(TEST_BATCH), args.limit)?;
-    let progress = ProgressBar::new(batch.len() as u64);
-    progress.set_style(
-        ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} images, {elapsed} (eta {eta})")
-            .context("progress bar template")?,
-    );
-    progress.set_message(graph.name.clone());
-    let logits = run_batch(graph, &batch, &|| progress.inc(1))?;
-    progress.finish_and_clear();
+    let batch_file = match args.eval_batch {
+        EvalBatch::Test => TEST_BATCH,
+        EvalBatch::Train => TRAINING_BATCH,
+    };
+    let batch = CifarBatch::load(
+        &data_dir.join(batch_file),
+        args.limit.map(|limit| limit + args.skip),
+    )?;
+    if args.skip >= batch.len() {
+        bail!(
+            "{}: --skip {} leaves no image of the {} in the batch",
+            data_dir.join(batch_file).display(),
+            args.skip,
+            batch.len()
+        );
+    }
+    let images = args.skip..batch.len();
+    let labels = &batch.labels()[images.clone()];
     let reference = match &args.logits {
         Some(path) => {
             let path = search.locate(path);
-            let width = graph.output_shape().iter().product();
-            Some(load_logits(&path, batch.len(), width)?)
+            let width: usize = graph.output_shape().iter().product();
+            let all = load_logits(&path, batch.len(), width)?;
+            Some(all[args.skip * width..].to_vec())
         }
         None => None,
     };
     let names = class_names(&data_dir.join(CLASS_NAMES));
-    let report = AccuracyReport::new(
-        &graph.name,
-        &logits,
-        batch.labels(),
-        &names,
-        reference.as_deref(),
-    );
+    let score = |logits: &[Vec<f32>]| {
+        AccuracyReport::new(&graph.name, logits, labels, &names, reference.as_deref())
+    };
+
+    if !args.approx {
+        let bar = progress_bar(images.len(), graph.name.clone())?;
+        let (logits, ()) = run_batch_with(graph, &batch, images, &Exact, &|| bar.inc(1))?;
+        bar.finish_and_clear();
+        println!("{}", serde_json::to_string_pretty(&score(&logits))?);
+        return Ok(());
+    }
+
+    let options = chooser_options(&args)?;
+    let train_path = data_dir.join(TRAINING_BATCH);
+    let train = CifarBatch::load(&train_path, Some(args.calibration_images))?;
+    let bar = progress_bar(train.len(), format!("{} calibration", graph.name))?;
+    let calibration: Calibration = calibrate(
+        graph,
+        &train,
+        Path::new(TRAINING_BATCH),
+        0..args.calibration_images.min(train.len()),
+        &|| bar.inc(1),
+    )?;
+    bar.finish_and_clear();
+    let choices = calibration.choose(graph, &options)?;
+    let approximations: BTreeMap<String, ActivationApprox> = choices
+        .into_iter()
+        .map(|(node, choice)| (node, choice.approx))
+        .collect();
+    let mode = ApproxActivations::new(graph, &approximations)?;
+
+    let bar = progress_bar(images.len(), format!("{} approx", graph.name))?;
+    let (logits, ranges) = run_batch_with(graph, &batch, images.clone(), &mode, &|| bar.inc(1))?;
+    bar.finish_and_clear();
+    let agreement_with_exact = if args.compare_exact {
+        let bar = progress_bar(images.len(), format!("{} exact", graph.name))?;
+        let (exact, ()) = run_batch_with(graph, &batch, images, &Exact, &|| bar.inc(1))?;
+        bar.finish_and_clear();
+        let same = exact
+            .iter()
+            .zip(&logits)
+            .filter(|(a, b)| arg_max(a) == arg_max(b))
+            .count();
+        Some(same as f64 / logits.len() as f64)
+    } else {
+        None
+    };
+
+    let mut accuracy = score(&logits);
+    accuracy.approx = true;
+    let activations = mode
+        .sites()
+        .zip(&ranges)
+        .map(
+            |((node, approx), seen): ((&str, &ActivationApprox), &RangeReport)| ActivationEntry {
+                node,
+                method: &approx.method,
+                degrees: degrees(&approx.method),
+                depth: approx.depth,
+                ct_mults: approx.ct_mults,
+                interval: [approx.interval.lo, approx.interval.hi],
+                max_rel_error: approx.error.max_rel,
+                calibrated_max_abs: calibration.sites[node].max_abs,
+                inputs: seen.total,
+                outside: seen.outside,
+                outside_fraction: seen.fraction(),
+                worst_ratio: seen.worst_ratio,
+            },
+        )
+        .collect();
+    let report = ApproxReport {
+        accuracy,
+        agreement_with_exact,
+        calibration: CalibrationSummary {
+            source: &calibration.source,
+            first: calibration.first,
+            images: calibration.images,
+        },
+        activations,
+    };
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -41,8 +41,8 @@ impl Serialize for ClassRecall {
     }
 }
 
-/// Index of the largest value (the first one on ties).
-fn arg_max(values: &[f32]) -> usize {
+/// Index of the largest value (the first one on ties): the predicted class.
+pub fn arg_max(values: &[f32]) -> usize {
     let mut best = 0;
     for (index, &v) in values.iter().enumerate() {
         if v > values[best] {

@@ -2,15 +2,22 @@
 //!
 //! This is where accuracy is measured. It evaluates nodes in graph order, freeing each value
 //! after its last reader, and runs many images in parallel with rayon.
+//!
+//! Activations go through an [`ActivationMode`]: [`Exact`] applies the function itself,
+//! [`ApproxActivations`] the polynomial the compiler chose (`fhec plain --approx`), and
+//! calibration (`crate::calibrate`) observes the inputs while applying the exact function.
 
 mod accuracy;
+mod approx;
 mod conv;
+mod mode;
 
-pub use accuracy::{AccuracyReport, load_logits};
+pub use accuracy::{AccuracyReport, arg_max, load_logits};
+pub use approx::{ApproxActivations, ApproxError, approximated_function};
 pub use conv::conv2d;
+pub use mode::{ActivationMode, Exact, run_batch_with};
 
 use ndarray::{Array1, ArrayD, Axis, Ix1, Ix3, IxDyn};
-use rayon::prelude::*;
 
 use crate::data::CifarBatch;
 use crate::error::{FrontendError, Result};
@@ -19,6 +26,17 @@ use crate::graph::{TensorGraph, TensorOp};
 /// Evaluates `graph` on raw input values (one per model input, in order; preprocessing is
 /// applied here as the model says) and returns the output.
 pub fn forward(graph: &TensorGraph, inputs: &[ArrayD<f32>]) -> Result<ArrayD<f32>> {
+    forward_with(graph, inputs, &Exact, &mut ())
+}
+
+/// [`forward`] with the activations evaluated by `mode`, which records what it observes of
+/// this evaluation in `observed`.
+pub fn forward_with<M: ActivationMode>(
+    graph: &TensorGraph,
+    inputs: &[ArrayD<f32>],
+    mode: &M,
+    observed: &mut M::Observed,
+) -> Result<ArrayD<f32>> {
     if inputs.len() != graph.inputs.len() {
         let names: Vec<&str> = graph
             .inputs
@@ -84,7 +102,7 @@ pub fn forward(graph: &TensorGraph, inputs: &[ArrayD<f32>]) -> Result<ArrayD<f32
                 }
                 y
             }
-            TensorOp::Activation(kind) => arg(0).mapv(|x| kind.apply(x)),
+            TensorOp::Activation(kind) => mode.activate(index, *kind, arg(0), observed),
             TensorOp::Add => arg(0) + arg(1),
             TensorOp::AvgPool { kernel, stride } => avg_pool(arg(0), *kernel, *stride, &node.shape),
             TensorOp::GlobalAvgPool => {
@@ -154,15 +172,6 @@ pub fn run_batch(
     batch: &CifarBatch,
     progress: &(dyn Fn() + Sync),
 ) -> Result<Vec<Vec<f32>>> {
-    (0..batch.len())
-        .into_par_iter()
-        .map(|index| {
-            let pixels: Vec<f32> = batch.image(index).iter().map(|&p| f32::from(p)).collect();
-            let image = ArrayD::from_shape_vec(IxDyn(&crate::data::CIFAR_IMAGE_SHAPE), pixels)
-                .expect("a CIFAR image has 3·32·32 pixels");
-            let logits = forward(graph, &[image])?;
-            progress();
-            Ok(logits.iter().copied().collect())
-        })
-        .collect()
+    let (logits, ()) = run_batch_with(graph, batch, 0..batch.len(), &Exact, progress)?;
+    Ok(logits)
 }
