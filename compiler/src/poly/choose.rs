@@ -77,7 +77,7 @@ pub struct ChooserOptions {
 }
 
 impl Default for ChooserOptions {
-    /// - `margin` 1.25 on `max|x|` (the lowering plan's default, `notes/lowering-plan.md` §3.5;
+    /// - `margin` 1.25 on `max|x|` (the lowering plan's default, `docs/plans/lowering.md` §3.5;
     ///   Orion uses a margin of 2 on its training batch);
     /// - `bound` [`BoundSource::Max`]: nothing seen in calibration is outside;
     /// - `target_rel_error` `2.5e-3`: selects the degree-247 interpolant (max relative error
@@ -88,9 +88,9 @@ impl Default for ChooserOptions {
     ///   sits between the errors of degrees 119/127 and 247/255, far from both, so rounding
     ///   cannot flip the choice (`docs/activations.md`, "Default degree");
     /// - `max_depth` 9: a 10-level bootstrap cycle minus the linear layer's level before the
-    ///   activation (`notes/lowering-plan.md` §4);
+    ///   activation (`docs/plans/lowering.md` §4);
     /// - `input_map` [`InputMap::Folded`]: the producer's weights absorb the range
-    ///   normalisation (`notes/lowering-plan.md` §3.3), saving a level;
+    ///   normalisation (`docs/plans/lowering.md` §3.3), saving a level;
     /// - degrees `2^k − 1` (each the largest of its depth with baby step 2) and
     ///   `15·2^k/16 − 1` (59, 119, 247, 495: OpenFHE's depth-table boundaries, which reach
     ///   `⌈log2(d + 1)⌉` with cheap baby steps);

@@ -101,6 +101,17 @@ pub enum ParamError {
         /// The ring degree.
         n: usize,
     },
+    /// A fixed-Hamming-weight secret was asked for without the insecure opt-in: the
+    /// HE-standard bound this crate checks covers uniform ternary secrets only.
+    #[error(
+        "a fixed-Hamming-weight secret at log N = {log_n} is not covered by the HE-standard \
+         128-bit table (uniform ternary secrets only); use the dense ternary secret or opt in \
+         to insecure parameters"
+    )]
+    SparseSecretNotCovered {
+        /// log2 of the ring degree.
+        log_n: u32,
+    },
     /// log2(QP) exceeds the 128-bit bound and the literal did not opt in to insecure parameters.
     #[error(
         "log2(QP) = {log_qp:.2} exceeds the 128-bit bound {bound} for N = 2^{log_n}; \
@@ -273,9 +284,13 @@ impl CkksParams {
         }
 
         let log_qp = log2_product(&q) + log2_product(&p);
+        // The HE-standard table covers uniform ternary secrets only: a sparse secret is never
+        // labelled 128-bit by it, whatever its weight.
+        let dense = matches!(lit.secret, SecretDistribution::Ternary);
         let security = match max_log_qp_128(log_n) {
-            Some(bound) if log_qp <= bound as f64 => SecurityLevel::Bits128,
+            Some(bound) if dense && log_qp <= bound as f64 => SecurityLevel::Bits128,
             _ if lit.insecure => SecurityLevel::Insecure,
+            _ if !dense => return Err(ParamError::SparseSecretNotCovered { log_n }),
             Some(bound) => {
                 return Err(ParamError::AboveSecurityBound {
                     log_qp,

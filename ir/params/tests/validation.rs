@@ -346,3 +346,22 @@ fn preset_hashes_are_pinned() {
         "6bd37b0e5484ac9698b29f0e17b494f2914afc9413bfd05734441e61eec33024"
     );
 }
+
+#[test]
+fn sparse_secrets_are_never_labelled_128_bit() {
+    // A secure preset with a sparse secret: refused without the opt-in, insecure with it.
+    let sparse = CkksParamsLiteral {
+        secret: SecretDistribution::FixedHammingWeight { hamming_weight: 64 },
+        ..presets::n13_qp211()
+    };
+    assert_eq!(
+        refuse(sparse.clone()),
+        ParamError::SparseSecretNotCovered { log_n: 13 }
+    );
+    let opted_in = CkksParams::new(CkksParamsLiteral {
+        insecure: true,
+        ..sparse
+    })
+    .unwrap();
+    assert_eq!(opted_in.security(), SecurityLevel::Insecure);
+}
