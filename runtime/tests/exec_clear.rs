@@ -190,6 +190,26 @@ fn a_freed_value_is_never_read_again() {
 }
 
 #[test]
+fn freeing_a_value_after_its_last_use_is_accepted() {
+    // The interpreter drops %0 after `neg` (its last use); the scheduler's `free` comes later.
+    let program = parse(
+        "%0 = input \"x\", \"()\" : ct<l=2, s=2^40, n=4>\n\
+         %1 = neg %0 : ct<l=2, s=2^40, n=4>\n\
+         free %0\n\
+         output %1, \"y\", \"()\"\n",
+    )
+    .unwrap();
+    let outputs = run(
+        &program,
+        &mut ClearBackend,
+        inputs(&[("x", iota(4))]),
+        &Ramp,
+    )
+    .unwrap();
+    assert_eq!(outputs["y"], vec![-0.0, -1.0, -2.0, -3.0]);
+}
+
+#[test]
 fn recipe_errors_name_the_instruction() {
     let mut b = Builder::new();
     let x = b.input(io("x"), ct(4)).unwrap();

@@ -204,11 +204,13 @@ pub fn run<B: Backend>(
                 )]
             }
             (Opcode::Free, _) => {
-                state.slot(
-                    data,
-                    *data.args.first().ok_or_else(|| fail("missing operand"))?,
-                )?;
-                state.slots[data.args[0].as_u32() as usize] = Slot::Freed;
+                let value = *data.args.first().ok_or_else(|| fail("missing operand"))?;
+                // A value already dropped after its last use is simply recorded as freed;
+                // anything else must be live (undefined values and double frees are errors).
+                if !matches!(state.slots.get(value.as_u32() as usize), Some(Slot::Dead)) {
+                    state.slot(data, value)?;
+                }
+                state.slots[value.as_u32() as usize] = Slot::Freed;
                 Vec::new()
             }
             (Opcode::RotateHoisted, Immediate::Offsets(ks)) => {
