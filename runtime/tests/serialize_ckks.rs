@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use ckks_support::{TestContext, check_precision};
-use fhec_params::{CkksParams, Level, ParamHash, presets};
+use fhec_params::{CkksParams, Level, ParamHash, SecurityPolicy, presets};
 use fhec_runtime::ciphertext::{Ciphertext, SeededCiphertext};
 use fhec_runtime::context::CkksContext;
 use fhec_runtime::encoding::{C64, Encoder, Plaintext};
@@ -21,8 +21,8 @@ use fhec_runtime::keys::{
 use fhec_runtime::ring::{Form, RnsPoly};
 use fhec_runtime::sampling::SecureRng;
 use fhec_runtime::serialize::{
-    Codec, HEADER_LEN, Header, Problem, from_bytes, read_ckks_file, read_file, read_params_file,
-    to_bytes, write_ckks_file, write_file,
+    Codec, HEADER_LEN, Header, Problem, from_bytes, read_ckks_file, read_file,
+    read_params_file_with, to_bytes, write_ckks_file, write_file,
 };
 
 fn test_context() -> TestContext {
@@ -53,7 +53,9 @@ fn keys_from_files_serve_a_server_and_its_result_decrypts() {
     assert_eq!(mode & 0o777, 0o600);
 
     // The server knows only the public directory.
-    let context = CkksContext::new(read_params_file(&public.join("params")).unwrap()).unwrap();
+    // The test parameters are insecure: the server (this test) opts in to them.
+    let params = read_params_file_with(&public.join("params"), SecurityPolicy::AllowInsecure);
+    let context = CkksContext::new(params.unwrap()).unwrap();
     let public_key: PublicKey = read_ckks_file(&public.join("public.key"), &context).unwrap();
     let relin: RelinearizationKey = read_ckks_file(&public.join("relin.key"), &context).unwrap();
     let galois_back: GaloisKeys = read_ckks_file(&public.join("galois.key"), &context).unwrap();

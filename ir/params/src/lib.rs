@@ -19,5 +19,5 @@ mod units;
 
 pub use literal::{CkksParamsLiteral, SecretDistribution};
 pub use params::{CkksParams, MAX_LOG_N, MAX_PRIME_BITS, MIN_LOG_N, ParamError, ParamHash};
-pub use security::SecurityLevel;
+pub use security::{SecurityLevel, SecurityPolicy};
 pub use units::{Level, LogN};

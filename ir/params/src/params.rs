@@ -2,7 +2,8 @@
 //!
 //! [`CkksParams::new`] is the only way to obtain a [`CkksParams`]; every field is private, so a
 //! value of this type is always checked. It serializes as its literal and re-validates when
-//! deserialized, so a file cannot smuggle in unchecked parameters.
+//! deserialized, so a file cannot smuggle in unchecked parameters; since the insecure opt-in
+//! is never read from data, deserialized parameters are always 128-bit secure.
 
 use crate::bignum;
 use crate::literal::{CkksParamsLiteral, SecretDistribution};
@@ -105,17 +106,17 @@ pub enum ParamError {
     /// HE-standard bound this crate checks covers uniform ternary secrets only.
     #[error(
         "a fixed-Hamming-weight secret at log N = {log_n} is not covered by the HE-standard \
-         128-bit table (uniform ternary secrets only); use the dense ternary secret or opt in \
-         to insecure parameters"
+         128-bit table (uniform ternary secrets only); use the dense ternary secret, or have \
+         the caller opt in to insecure parameters (tests only; a file cannot)"
     )]
     SparseSecretNotCovered {
         /// log2 of the ring degree.
         log_n: u32,
     },
-    /// log2(QP) exceeds the 128-bit bound and the literal did not opt in to insecure parameters.
+    /// log2(QP) exceeds the 128-bit bound and the caller did not opt in to insecure parameters.
     #[error(
         "log2(QP) = {log_qp:.2} exceeds the 128-bit bound {bound} for N = 2^{log_n}; \
-         set `insecure` to accept weaker parameters (tests only)"
+         only the caller can opt in to weaker parameters (tests only; a file cannot)"
     )]
     AboveSecurityBound {
         /// log2 of the actual QP.
@@ -128,7 +129,7 @@ pub enum ParamError {
     /// The ring degree is below 2^13, where no modulus is 128-bit secure.
     #[error(
         "N = 2^{log_n} has no 128-bit secure modulus (the smallest secure degree is 2^13); \
-         set `insecure` to accept it (tests only)"
+         only the caller can opt in to it (tests only; a file cannot)"
     )]
     DegreeTooSmallForSecurity {
         /// log N of the ring.
@@ -235,8 +236,11 @@ impl CkksParams {
     /// Checks, in order: log N in 10..=17; at least one q and one p prime; every prime size in
     /// (log N + 2)..=61 bits and enough distinct primes ≡ 1 mod 2N of each size;
     /// 0 < log scale < log q0; 1 ≤ dnum ≤ #q; P ≥ every digit's modulus; a Hamming weight in
-    /// 1..=N; and log2(QP) within the 128-bit bound unless `insecure` is set.
-    pub fn new(lit: CkksParamsLiteral) -> Result<CkksParams, ParamError> {
+    /// 1..=N; and log2(QP) within the 128-bit bound unless the caller set `insecure` (which a
+    /// deserialized literal never has). The opt-in is cleared when the parameters pass the
+    /// check anyway, so two literals differing only in an unneeded opt-in give equal
+    /// parameters with equal hashes.
+    pub fn new(mut lit: CkksParamsLiteral) -> Result<CkksParams, ParamError> {
         let log_n = lit.log_n;
         if !(MIN_LOG_N..=MAX_LOG_N).contains(&log_n) {
             return Err(ParamError::LogNOutOfRange { log_n });
@@ -300,6 +304,7 @@ impl CkksParams {
             }
             None => return Err(ParamError::DegreeTooSmallForSecurity { log_n }),
         };
+        lit.insecure = security == SecurityLevel::Insecure;
         let hash = hash_params(&lit, &q, &p);
         Ok(CkksParams {
             literal: lit,
