@@ -188,10 +188,12 @@ mod tests {
         let params = CkksParams::new(presets::test_insecure(10)).unwrap();
         let context = CkksContext::new(params).unwrap();
         let ring = context.ring();
-        let mut generator = KeyGenerator::with_rng(&context, SecureRng::from_fixed_seed([3; 32]));
+        let mut generator =
+            KeyGenerator::with_rng(&context, SecureRng::insecure_from_fixed_seed([3; 32]));
         let secret = generator.secret_key().unwrap();
         let public = generator.public_key(&secret);
-        let mut encryptor = Encryptor::with_rng(&context, SecureRng::from_fixed_seed([4; 32]));
+        let mut encryptor =
+            Encryptor::with_rng(&context, SecureRng::insecure_from_fixed_seed([4; 32]));
         for level in [context.max_level(), Level(0)] {
             let zero = Plaintext {
                 poly: ring.zero(level, false, Form::Ntt),

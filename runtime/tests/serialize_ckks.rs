@@ -38,7 +38,7 @@ fn keys_from_files_serve_a_server_and_its_result_decrypts() {
     let hash = t.context.params().hash();
 
     // The client writes the parameters and every key.
-    let galois = KeyGenerator::with_rng(&t.context, SecureRng::from_fixed_seed([5; 32]))
+    let galois = KeyGenerator::with_rng(&t.context, SecureRng::insecure_from_fixed_seed([5; 32]))
         .galois_keys(&t.secret, &[1, -3], true, t.top())
         .unwrap();
     write_file(&public.join("params"), &hash, t.context.params()).unwrap();
@@ -69,7 +69,7 @@ fn keys_from_files_serve_a_server_and_its_result_decrypts() {
     let plaintext = Encoder::new(&context)
         .encode(&values, slots, t.top(), t.scale())
         .unwrap();
-    let encrypted = Encryptor::with_rng(&context, SecureRng::from_fixed_seed([6; 32]))
+    let encrypted = Encryptor::with_rng(&context, SecureRng::insecure_from_fixed_seed([6; 32]))
         .encrypt_pk(&public_key, &plaintext);
     write_file(&dir.path().join("in.ct"), &hash, &encrypted).unwrap();
     let input: Ciphertext = read_file(&dir.path().join("in.ct"), &hash, &context).unwrap();
@@ -104,7 +104,7 @@ fn seeded_ciphertexts_are_half_the_size_and_read_as_ciphertexts() {
     let hash = t.context.params().hash();
     let values = t.random_values(8);
     let plaintext = t.encoder().encode(&values, 8, t.top(), t.scale()).unwrap();
-    let seeded = Encryptor::with_rng(&t.context, SecureRng::from_fixed_seed([3; 32]))
+    let seeded = Encryptor::with_rng(&t.context, SecureRng::insecure_from_fixed_seed([3; 32]))
         .encrypt_sk(&t.secret, &plaintext);
     let (seeded_path, full_path) = (dir.path().join("seeded.ct"), dir.path().join("full.ct"));
     write_file(&seeded_path, &hash, &seeded).unwrap();
