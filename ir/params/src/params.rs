@@ -184,6 +184,28 @@ fn log2_product(primes: &[u64]) -> f64 {
     primes.iter().map(|&q| (q as f64).log2()).sum()
 }
 
+/// The primes of key-switching digit `digit` present at `level`, as indices into the ciphertext
+/// primes, or `None` when the digit has no prime at that level (a key switch at `level` then
+/// skips it). The one statement of this rule: fhec-params counts digits with it
+/// ([`CkksParams::digits_at`]) and the runtime builds its ModUp tables with it.
+pub fn digit_primes_at(digit: &Range<usize>, level: Level) -> Option<Range<usize>> {
+    (digit.start <= level.0).then(|| digit.start..digit.end.min(level.limbs()))
+}
+
+/// Whether `digits` are non-empty contiguous ranges covering the indices `0..primes` in order:
+/// what [`CkksParams::digits`] always is, and what callers that bring their own digits (tests,
+/// tools) must check.
+pub fn is_digit_partition(digits: &[Range<usize>], primes: usize) -> bool {
+    let mut next = 0;
+    for digit in digits {
+        if digit.start != next || digit.end <= digit.start {
+            return false;
+        }
+        next = digit.end;
+    }
+    next == primes
+}
+
 /// Splits `count` primes into `dnum` contiguous groups whose sizes differ by at most one, the
 /// larger groups first.
 fn partition_digits(count: usize, dnum: usize) -> Vec<Range<usize>> {
@@ -374,7 +396,10 @@ impl CkksParams {
     /// Number of digits a key switch at `level` decomposes into (digits holding a prime of
     /// q_0..q_level).
     pub fn digits_at(&self, level: Level) -> usize {
-        self.digits.iter().filter(|d| d.start <= level.0).count()
+        self.digits
+            .iter()
+            .filter(|d| digit_primes_at(d, level).is_some())
+            .count()
     }
 
     /// The highest level, L (one less than the number of ciphertext primes).

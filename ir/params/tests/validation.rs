@@ -4,6 +4,7 @@ use fhec_params::presets;
 use fhec_params::security::max_log_qp_128;
 use fhec_params::{
     CkksParams, CkksParamsLiteral, Level, ParamError, SecretDistribution, SecurityLevel,
+    digit_primes_at, is_digit_partition,
 };
 
 fn small() -> CkksParamsLiteral {
@@ -393,4 +394,26 @@ fn sparse_secrets_are_never_labelled_128_bit() {
     })
     .unwrap();
     assert_eq!(opted_in.security(), SecurityLevel::Insecure);
+}
+
+#[test]
+fn digit_rules_have_one_statement() {
+    let params = CkksParams::new(presets::n15_qp838()).unwrap();
+    let digits = params.digits();
+    assert!(is_digit_partition(digits, params.q_primes().len()));
+    for bad in [
+        vec![0..3, 4..15],
+        vec![0..3, 2..15],
+        vec![0..0, 0..15],
+        vec![0..3, 3..14],
+    ] {
+        assert!(!is_digit_partition(&bad, 15), "{bad:?}");
+    }
+    // At level 4 (primes q_0..q_4): the first digit whole, the second cut, the rest absent.
+    assert_eq!(digit_primes_at(&digits[0], Level(4)), Some(0..3));
+    assert_eq!(digit_primes_at(&digits[1], Level(4)), Some(3..5));
+    assert_eq!(digit_primes_at(&digits[2], Level(4)), None);
+    assert_eq!(params.digits_at(Level(4)), 2);
+    assert_eq!(params.digits_at(Level(3)), 2);
+    assert_eq!(params.digits_at(Level(2)), 1);
 }
