@@ -211,11 +211,11 @@ const GOLDEN: &[(&str, &str)] = &[
     ),
     (
         "ciphertext",
-        "b2f533354decba509b1bc28623d700e2835440423eb5465a4d9af33f404f3af0",
+        "dd5b2d2a09c23c179d94678e5a4f9c17e3aedf23b3bca1401b91697a8974dc9e",
     ),
     (
         "seeded ciphertext",
-        "2f2a9cee5ca93ae3cab628571cf6e4b1c1f8ade798c1806374f027402178d484",
+        "bbfe93e2923def12210f435698ca9ae93c43f932df252425e77fbbd778aa2817",
     ),
     (
         "plaintext",
@@ -394,4 +394,40 @@ proptest::proptest! {
         let seeded = SeededCiphertext { c0: f.poly(Level(0), false, 5), seed: [7; 32], scale: 1.0, slots: 1 };
         survives(&f, &seeded, &edits, cut);
     }
+}
+
+/// Version-1 seeded ciphertexts expanded `c1` in the stream domain of key digit 0; they still
+/// read as a `Ciphertext` (expanded the old way, so not like a version-2 file of the same
+/// bytes) and are refused as a `SeededCiphertext`.
+#[test]
+fn version_1_seeded_ciphertexts_expand_in_their_old_domain() {
+    let t = test_context();
+    let hash = t.context.params().hash();
+    let plaintext = t
+        .encoder()
+        .encode(&t.random_values(4), 4, t.top(), t.scale())
+        .unwrap();
+    let seeded = Encryptor::with_rng(&t.context, SecureRng::insecure_from_fixed_seed([8; 32]))
+        .encrypt_sk(&t.secret, &plaintext);
+    let current = to_bytes(&seeded, &hash).unwrap();
+    let header = Header::parse(&current[..HEADER_LEN], current.len() as u64).unwrap();
+    let mut old = current.to_vec();
+    old[..HEADER_LEN].copy_from_slice(
+        &Header {
+            payload_version: 1,
+            ..header
+        }
+        .to_bytes(),
+    );
+    let name = Path::new("old.ct");
+    let expanded: Ciphertext = from_bytes(&old, name, &hash, &t.context).unwrap();
+    assert_eq!(expanded.c0, seeded.c0);
+    assert_ne!(expanded.c1, seeded.expand(&t.context).c1);
+    let error = from_bytes::<SeededCiphertext>(&old, name, &hash, &t.context).unwrap_err();
+    assert!(
+        error.to_string().contains("retired stream domain"),
+        "{error}"
+    );
+    let again: SeededCiphertext = from_bytes(&current, name, &hash, &t.context).unwrap();
+    assert_eq!(again, seeded);
 }
