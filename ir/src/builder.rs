@@ -3,8 +3,9 @@
 //! One typed method per op is generated from the op table (`ops.rs`): `b.add(x, y)?`,
 //! `b.rotate(x, 32)?`, `b.rotate_hoisted(x, vec![1, 2])?`, `b.plain(recipe, ty)?`. Each types
 //! its result with the same rules the verifier checks, and returns a [`BuildError`] rather than
-//! panicking when operands do not fit, are freed, or reuse an input/output name. Rotations and conjugations add the key they need to the
-//! program's key set, so a freshly lowered program verifies; the keys pass may later shrink the
+//! panicking when operands do not fit, are freed, or reuse an input/output name. Rotations, conjugations and products add the key they need to
+//! the program's key set, capped at the highest level they are used at, so a freshly lowered
+//! program verifies; the keys pass may later shrink the
 //! set and decompose rotations onto it.
 
 use crate::Opaque;
@@ -142,10 +143,16 @@ impl Builder {
         let (_, results) = self
             .program
             .insert_inst(end, opcode, args.clone(), imm, declared)?;
+        let level = args
+            .first()
+            .and_then(|&a| self.program.value_type(a))
+            .map_or(0, |ty| ty.level);
+        let keys = &mut self.program.keys;
         match opcode.key() {
-            KeyNeed::Rotation => self.program.keys.rotations.extend(offsets),
-            KeyNeed::Conjugation => self.program.keys.conjugation = true,
-            KeyNeed::None | KeyNeed::Relinearization | KeyNeed::Bootstrapping => {}
+            KeyNeed::Rotation => offsets.iter().for_each(|&k| keys.add_rotation(k, level)),
+            KeyNeed::Conjugation => keys.add_conjugation(level),
+            KeyNeed::Relinearization => keys.add_relinearization(level),
+            KeyNeed::None | KeyNeed::Bootstrapping => {}
         }
         if opcode == Opcode::Free {
             self.freed.extend(&args);

@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! program version=1
-//! keys rotate=[32], conjugate=false
+//! keys rotate=[32@11], conjugate=none, relin=none
 //! %40 = input "x", "()"                   : ct<l=11, s=2^40, n=16384>
 //! %41 = rotate %40, 32                    : ct<l=11, s=2^40, n=16384>
 //! output %41, "y", "()"
@@ -86,12 +86,19 @@ pub fn write_program(out: &mut impl Write, program: &Program) -> fmt::Result {
     if let Some(params) = &program.meta.params {
         writeln!(out, "params {:?}", params.as_ron())?;
     }
-    let rotations: Vec<i32> = program.keys.rotations.iter().copied().collect();
+    let keys = &program.keys;
+    let rotations: Vec<String> = keys
+        .rotations
+        .iter()
+        .map(|(k, cap)| format!("{k}@{cap}"))
+        .collect();
+    let cap = |cap: Option<u32>| cap.map_or_else(|| "none".to_string(), |c| c.to_string());
     writeln!(
         out,
-        "keys rotate=[{}], conjugate={}",
+        "keys rotate=[{}], conjugate={}, relin={}",
         join(&rotations),
-        program.keys.conjugation
+        cap(keys.conjugation),
+        cap(keys.relinearization)
     )?;
     if let Some(b) = &program.bootstrap {
         writeln!(

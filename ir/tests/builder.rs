@@ -158,13 +158,23 @@ fn rotations_record_their_keys() {
     let x = b.input(io("x"), ct(1, Scale::pow2(40))).unwrap();
     b.rotate_hoisted(x, vec![3, -2]).unwrap();
     let y = b.conjugate(x).unwrap();
-    b.output(y, io("y")).unwrap();
+    let low = b.level_down(y, 0).unwrap();
+    let z = b.rotate(low, 3).unwrap();
+    let z = b.mul(z, low).unwrap();
+    b.output(z, io("y")).unwrap();
     let program = b.finish();
+    // Each key is capped at the highest level it is used at: 3 is used at levels 1 and 0.
     assert_eq!(
-        program.keys.rotations.iter().copied().collect::<Vec<_>>(),
-        [-2, 3]
+        program
+            .keys
+            .rotations
+            .iter()
+            .map(|(&k, &cap)| (k, cap))
+            .collect::<Vec<_>>(),
+        [(-2, 1), (3, 1)]
     );
-    assert!(program.keys.conjugation);
+    assert_eq!(program.keys.conjugation, Some(1));
+    assert_eq!(program.keys.relinearization, Some(0));
     verify(&program).unwrap();
 }
 

@@ -117,14 +117,18 @@ impl Parser {
             "keys" => {
                 c.key("rotate")?;
                 c.expect("[")?;
-                self.program.keys.rotations = c.list(Cursor::int)?.into_iter().collect();
+                let keys = &mut self.program.keys;
+                for (offset, cap) in c.list(Cursor::capped_offset)? {
+                    if keys.rotations.insert(offset, cap).is_some() {
+                        return Err(format!("rotation key {offset} is listed twice"));
+                    }
+                }
                 c.expect(",")?;
                 c.key("conjugate")?;
-                self.program.keys.conjugation = match c.ident()? {
-                    "true" => true,
-                    "false" => false,
-                    other => return Err(format!("expected `true` or `false`, found `{other}`")),
-                };
+                keys.conjugation = c.level_cap()?;
+                c.expect(",")?;
+                c.key("relin")?;
+                keys.relinearization = c.level_cap()?;
             }
             _ => self.bootstrap_line(&mut c)?,
         }
