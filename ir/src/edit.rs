@@ -62,6 +62,13 @@ impl Program {
         self.order.len() != before
     }
 
+    /// Mutable access to an instruction's data, for passes that rewrite operands or
+    /// immediates in place (e.g. canonical rotation offsets). Nothing is re-typed: run the
+    /// verifier after the pass.
+    pub fn inst_mut(&mut self, inst: Inst) -> Option<&mut InstData> {
+        self.insts.get_mut(inst)
+    }
+
     /// The position of an instruction in the program order.
     pub fn position(&self, inst: Inst) -> Option<usize> {
         self.order.iter().position(|&i| i == inst)

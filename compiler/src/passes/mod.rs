@@ -1,0 +1,207 @@
+//! The optimisation passes over the HE IR (DESIGN §1), run in this order on the lowering's
+//! unscheduled program (no rescale, no bootstrap, no level management):
+//!
+//! 1. [`levels`] with [`bootstrap`] placement (`--dump-after levels`): rescales, level drops
+//!    and exact scale fixes; the fewest bootstraps the greedy placement finds, right before
+//!    activations; every value's level;
+//! 2. [`keys`] (`--dump-after keys`): canonical rotation offsets, the rotation-key set under a
+//!    key budget (other offsets decomposed onto it), level caps on every key;
+//! 3. [`schedule`] (`--dump-after schedule`): instruction order, `free`s, the peak-memory
+//!    estimate of [`memory`]'s model and the `--memory-budget` check. Over the budget, the
+//!    keys pass is re-run with fewer keys (trading key switches for key memory) until the
+//!    peak fits or the keys cannot shrink further.
+//!
+//! The verifier runs after every pass ([`PassOptions::verify`]), with the chain facts when
+//! given. `docs/passes.md` describes each pass and its report.
+
+pub mod bootstrap;
+pub mod keys;
+pub mod levels;
+pub mod memory;
+pub mod schedule;
+
+pub use bootstrap::{Placement, PlacementError, place_bootstraps};
+pub use keys::{KeyError, KeyReport, canonical_offset, naf_terms, select_keys};
+pub use levels::{LevelsCounts, LevelsError, LevelsOutcome, assign_levels};
+pub use memory::MemoryModel;
+pub use schedule::{ScheduleReport, schedule};
+
+use fhec_ir::{BootstrapSpec, ChainFacts, Program, VerifierErrors, verify_with};
+
+/// The passes, in pipeline order, by the names `--dump-after` accepts.
+pub const PASS_NAMES: [&str; 3] = ["levels", "keys", "schedule"];
+
+/// What the pipeline needs to know beyond the program.
+#[derive(Clone, Debug, Default)]
+pub struct PassOptions {
+    /// Re-declare every input at this level (the top of the chain the inputs are encrypted
+    /// at); `None` keeps the levels the lowering declared.
+    pub input_level: Option<u32>,
+    /// The bootstrapping configuration (input and output level and scale); `None` uses the
+    /// program's own, and a program without one may not need a bootstrap.
+    pub bootstrap: Option<BootstrapSpec>,
+    /// The modulus chain, for the parameter-aware verifier checks.
+    pub chain: Option<ChainFacts>,
+    /// At most this many rotation keys (`None`: one per offset used).
+    pub max_rotation_keys: Option<usize>,
+    /// The memory model; `None` derives one from the program ([`MemoryModel::for_program`]).
+    pub memory: Option<MemoryModel>,
+    /// The predicted peak (values + keys) must stay within this many bytes.
+    pub memory_budget: Option<u64>,
+    /// Skip the verifier between passes (it runs by default).
+    pub skip_verify: bool,
+}
+
+/// What the pipeline did, pass by pass.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PassReport {
+    /// Rescales, level drops, scale fixes, bootstraps and the lowest level reached.
+    pub levels: LevelsCounts,
+    /// Key counts before and after, decomposed offsets and the rotations they add.
+    pub keys: KeyReport,
+    /// Peak memory and frees.
+    pub schedule: ScheduleReport,
+    /// How many times the keys pass was re-run with a smaller key budget to meet the memory
+    /// budget.
+    pub key_budget_retries: usize,
+}
+
+/// Why the pipeline stopped.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PassError {
+    /// Level assignment or bootstrap placement failed.
+    #[error("levels: {0}")]
+    Placement(#[from] PlacementError),
+    /// The key budget cannot be met.
+    #[error("keys: {0}")]
+    Keys(#[from] KeyError),
+    /// The program's output of a pass does not verify (a bug in that pass).
+    #[error("the program after the {pass} pass does not verify: {errors}")]
+    Verify {
+        /// The pass that produced it.
+        pass: &'static str,
+        /// The violations.
+        errors: VerifierErrors,
+    },
+    /// The predicted peak exceeds the memory budget even with the fewest keys.
+    #[error(
+        "memory budget {budget} bytes not met: predicted peak {peak} bytes ({values} in live \
+         ciphertexts/plaintexts, {keys} in {key_count} evaluation keys) with the fewest \
+         rotation keys the decomposition allows"
+    )]
+    MemoryBudget {
+        /// The budget asked for.
+        budget: u64,
+        /// The best peak found.
+        peak: u64,
+        /// Its value part.
+        values: u64,
+        /// Its key part.
+        keys: u64,
+        /// Rotation keys in that key set.
+        key_count: usize,
+    },
+}
+
+/// One pass's output as text, for `--dump-after`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PassDump {
+    /// The pass name (one of [`PASS_NAMES`]).
+    pub pass: &'static str,
+    /// The program printed after it.
+    pub text: String,
+}
+
+/// Runs every pass on an unscheduled `program`; see the module documentation.
+pub fn run_passes(
+    program: Program,
+    options: &PassOptions,
+) -> Result<(Program, PassReport), PassError> {
+    run_passes_dumped(program, options).map(|(program, report, _)| (program, report))
+}
+
+/// [`run_passes`], also returning the program text after each pass (for `--dump-after`).
+pub fn run_passes_dumped(
+    program: Program,
+    options: &PassOptions,
+) -> Result<(Program, PassReport, Vec<PassDump>), PassError> {
+    let mut dumps = Vec::new();
+    let placement = place_bootstraps(&program, options.input_level, options.bootstrap.as_ref())?;
+    let leveled = placement.outcome.program;
+    check(&leveled, "levels", options)?;
+    dumps.push(PassDump {
+        pass: "levels",
+        text: leveled.to_string(),
+    });
+    let mut report = PassReport {
+        levels: placement.outcome.counts,
+        ..PassReport::default()
+    };
+    let model = options
+        .memory
+        .unwrap_or_else(|| MemoryModel::for_program(&leveled));
+    let mut key_budget = options.max_rotation_keys;
+    loop {
+        let (keyed, key_report) = select_keys(leveled.clone(), key_budget)?;
+        check(&keyed, "keys", options)?;
+        let keyed_text = keyed.to_string();
+        let (scheduled, schedule_report) = schedule(keyed, &model);
+        check(&scheduled, "schedule", options)?;
+        let fits = options
+            .memory_budget
+            .is_none_or(|budget| schedule_report.peak_bytes <= budget);
+        let keys_after = key_report.keys_after;
+        report.keys = key_report;
+        report.schedule = schedule_report;
+        let smaller = keys_after / 2;
+        let can_shrink = keys_after > 0 && schedule_report.key_bytes > 0;
+        let retry = !fits && can_shrink && select_keys(leveled.clone(), Some(smaller)).is_ok();
+        if fits || !retry {
+            if let (false, Some(budget)) = (fits, options.memory_budget) {
+                return Err(PassError::MemoryBudget {
+                    budget,
+                    peak: schedule_report.peak_bytes,
+                    values: schedule_report.peak_value_bytes,
+                    keys: schedule_report.key_bytes,
+                    key_count: keys_after,
+                });
+            }
+            dumps.push(PassDump {
+                pass: "keys",
+                text: keyed_text,
+            });
+            dumps.push(PassDump {
+                pass: "schedule",
+                text: scheduled.to_string(),
+            });
+            return Ok((scheduled, report, dumps));
+        }
+        key_budget = Some(smaller);
+        report.key_budget_retries += 1;
+    }
+}
+
+/// The text after `pass` (one of [`PASS_NAMES`], or `all` for every pass in order).
+pub fn dump_after(dumps: &[PassDump], pass: &str) -> Option<String> {
+    if pass == "all" {
+        return Some(
+            dumps
+                .iter()
+                .map(|d| format!("; after {}\n{}", d.pass, d.text))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+    }
+    dumps
+        .iter()
+        .find(|d| d.pass == pass)
+        .map(|d| d.text.clone())
+}
+
+fn check(program: &Program, pass: &'static str, options: &PassOptions) -> Result<(), PassError> {
+    if options.skip_verify {
+        return Ok(());
+    }
+    verify_with(program, options.chain.as_ref())
+        .map_err(|errors| PassError::Verify { pass, errors })
+}
