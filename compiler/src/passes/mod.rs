@@ -153,10 +153,12 @@ pub fn run_passes_dumped(
         let keys_after = key_report.keys_after;
         report.keys = key_report;
         report.schedule = schedule_report;
-        let smaller = keys_after / 2;
-        let can_shrink = keys_after > 0 && schedule_report.key_bytes > 0;
-        let retry = !fits && can_shrink && select_keys(leveled.clone(), Some(smaller)).is_ok();
-        if fits || !retry {
+        let smaller = if fits {
+            None
+        } else {
+            smaller_key_budget(&leveled, keys_after, &schedule_report, options)
+        };
+        if fits || smaller.is_none() {
             if let (false, Some(budget)) = (fits, options.memory_budget) {
                 return Err(PassError::MemoryBudget {
                     budget,
@@ -176,9 +178,31 @@ pub fn run_passes_dumped(
             });
             return Ok((scheduled, report, dumps));
         }
-        key_budget = Some(smaller);
+        key_budget = smaller;
         report.key_budget_retries += 1;
     }
+}
+
+/// A smaller rotation-key budget that the decomposition can meet, aimed at removing the key
+/// bytes by which the peak exceeds the memory budget (at least one key fewer), or `None` when
+/// the keys cannot shrink.
+fn smaller_key_budget(
+    leveled: &Program,
+    keys_after: usize,
+    report: &ScheduleReport,
+    options: &PassOptions,
+) -> Option<usize> {
+    let budget = options.memory_budget?;
+    if keys_after == 0 || report.key_bytes == 0 {
+        return None;
+    }
+    let excess = report.peak_bytes.saturating_sub(budget);
+    let per_key = (report.key_bytes / keys_after as u64).max(1);
+    let remove = usize::try_from(excess.div_ceil(per_key)).unwrap_or(keys_after);
+    let aimed = keys_after.saturating_sub(remove.max(1));
+    [aimed, keys_after - 1]
+        .into_iter()
+        .find(|&b| select_keys(leveled.clone(), Some(b)).is_ok())
 }
 
 /// The text after `pass` (one of [`PASS_NAMES`], or `all` for every pass in order).
