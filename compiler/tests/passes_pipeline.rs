@@ -76,12 +76,16 @@ fn add_weights(weights: &mut Weights, map: &LinearMap, seed: u64, gain: f32) {
 
 /// ReLU on [-bound, bound] by a degree-`degree` Chebyshev interpolant, map emitted.
 fn relu(bound: f64, degree: usize) -> ActivationApprox {
+    relu_with(bound, degree, InputMap::Emitted)
+}
+
+fn relu_with(bound: f64, degree: usize, map: InputMap) -> ActivationApprox {
     ActivationApprox::chebyshev(
         Activation::Relu,
         Interval::symmetric(bound).unwrap(),
         degree,
         PlanObjective::FewestProducts,
-        InputMap::Emitted,
+        map,
     )
     .unwrap()
 }
@@ -117,6 +121,10 @@ fn count(program: &Program, opcode: Opcode) -> usize {
 
 /// conv → relu → conv → (+ x) → relu, the shape of a residual block.
 fn residual_block(degree: usize) -> (Program, WeightPlaintexts) {
+    residual_block_with(degree, InputMap::Emitted)
+}
+
+fn residual_block_with(degree: usize, map: InputMap) -> (Program, WeightPlaintexts) {
     let (first, second) = (conv_map("conv1"), conv_map("conv2"));
     let mut weights = Weights::new();
     add_weights(&mut weights, &first, 1, 0.3);
@@ -126,7 +134,7 @@ fn residual_block(degree: usize) -> (Program, WeightPlaintexts) {
     let y = emit(&mut b, &first, &[x], &Scale::pow2(40))
         .unwrap()
         .outputs[0];
-    let r = fhec_compiler::poly::emit(&mut b, y, &relu(4.0, degree))
+    let r = fhec_compiler::poly::emit(&mut b, y, &relu_with(4.0, degree, map))
         .unwrap()
         .output;
     let z = emit(&mut b, &second, &[r], &Scale::pow2(40))
@@ -151,7 +159,7 @@ fn residual_block(degree: usize) -> (Program, WeightPlaintexts) {
         )
         .unwrap();
     let sum = b.add(z, skip).unwrap();
-    let out = fhec_compiler::poly::emit(&mut b, sum, &relu(4.0, degree))
+    let out = fhec_compiler::poly::emit(&mut b, sum, &relu_with(4.0, degree, map))
         .unwrap()
         .output;
     b.output(out, io("y")).unwrap();
@@ -267,6 +275,23 @@ fn residual_block_bootstraps_before_activations_when_levels_run_out() {
         error.to_string().contains("no bootstrap candidate"),
         "{error}"
     );
+}
+
+#[test]
+fn a_folded_activation_input_reaches_the_bootstrap_without_a_scale_fix() {
+    // With the range map folded into the weights, a ReLU of degree 7 takes 3 levels: conv +
+    // ReLU + conv = 5 levels, and the residual sum, whose products are encoded so that its
+    // rescale lands exactly on the bootstrap's input scale, is bootstrapped at no extra level.
+    let (program, weights) = residual_block_with(7, InputMap::Folded);
+    let (scheduled, report) = check(program, &options(5, Some(5)), &weights);
+    assert_eq!(report.levels.bootstraps, 1);
+    assert_eq!(report.levels.scale_fixes, 0);
+    assert_eq!(count(&scheduled, Opcode::Bootstrap), 1);
+    // One level fewer: conv + ReLU + conv no longer fit; the first ReLU's input is
+    // bootstrapped as well.
+    let (program, weights) = residual_block_with(7, InputMap::Folded);
+    let (_, report) = check(program, &options(4, Some(4)), &weights);
+    assert_eq!(report.levels.bootstraps, 2);
 }
 
 #[test]

@@ -124,8 +124,13 @@ pub fn assign_levels(
     if let Some(params) = &program.meta.params {
         builder.set_params(params.clone());
     }
+    let targets = spec
+        .as_ref()
+        .map(|spec| scale_targets(program, bootstraps, &spec.input_scale))
+        .unwrap_or_default();
     let mut rebuild = Rebuild {
         b: builder,
+        targets,
         rescaled: HashMap::new(),
         dropped: HashMap::new(),
         products: HashMap::new(),
@@ -170,8 +175,64 @@ pub fn assign_levels(
     })
 }
 
+/// The values whose scale reaches a bootstrap unchanged (through additions, negation,
+/// rotations, constant additions and exact integer products), each with the bootstrap's input
+/// scale: if their pending sums land on it, the bootstrap's input needs no scale fix.
+fn scale_targets(
+    program: &Program,
+    bootstraps: &BTreeSet<Value>,
+    input_scale: &Scale,
+) -> HashMap<Value, Scale> {
+    let mut definitions = HashMap::new();
+    let mut roots: Vec<Value> = bootstraps.iter().copied().collect();
+    for (_, data) in program.instructions() {
+        for &r in &data.results {
+            definitions.insert(r, data);
+        }
+        if data.opcode == Opcode::Bootstrap {
+            roots.extend(&data.args);
+        }
+    }
+    let mut targets = HashMap::new();
+    while let Some(v) = roots.pop() {
+        if targets.insert(v, input_scale.clone()).is_some() {
+            continue;
+        }
+        let Some(data) = definitions.get(&v) else {
+            continue;
+        };
+        let transparent = match (&data.opcode, &data.imm) {
+            (Opcode::MulConst, Immediate::ScaledConst(c)) => is_exact_integer(c.value),
+            (op, _) => matches!(
+                op,
+                Opcode::Add
+                    | Opcode::Sub
+                    | Opcode::Neg
+                    | Opcode::AddConst
+                    | Opcode::AddPlain
+                    | Opcode::Rotate
+                    | Opcode::RotateHoisted
+                    | Opcode::Conjugate
+                    | Opcode::Rescale
+                    | Opcode::LevelDown
+            ),
+        };
+        if transparent {
+            roots.extend(
+                data.args
+                    .iter()
+                    .filter(|&&a| program.value_type(a).is_some_and(fhec_ir::Type::is_cipher)),
+            );
+        }
+    }
+    targets
+}
+
 struct Rebuild {
     b: Builder,
+    /// Values of the unscheduled program that flow, through scale-preserving ops only, into a
+    /// bootstrap: the settled scale their pending sums should land on.
+    targets: HashMap<Value, Scale>,
     /// Emitted rescales, level drops and products, so each is emitted once (SSA values can be
     /// reused anywhere after their definition).
     rescaled: HashMap<Value, Value>,
@@ -290,13 +351,19 @@ impl Rebuild {
     }
 
     /// The state as an emitted ciphertext (a deferred product is emitted pending, encoded at
-    /// `q_l` so that its rescale gives back the source's scale).
+    /// `q_l` so that its rescale gives back the source's scale, or, when the value being
+    /// computed flows into a bootstrap, so that its rescale lands on the bootstrap's input
+    /// scale).
     fn fixed(&mut self, state: State) -> Result<(Value, bool), LevelsError> {
         match state {
             State::Fixed { value, pending } => Ok((value, pending)),
             State::Deferred { src, factor } => {
                 let level = self.ty(src).level;
-                let v = self.multiply(src, &factor, level, Scale::prime(level))?;
+                let scale = match self.targets.get(&self.at).cloned() {
+                    Some(target) => self.quotient(&target, level, &self.ty(src).scale)?,
+                    None => Scale::prime(level),
+                };
+                let v = self.multiply(src, &factor, level, scale)?;
                 Ok((v, true))
             }
         }
