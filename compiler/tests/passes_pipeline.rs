@@ -328,3 +328,58 @@ fn bootstrap_counts_follow_the_budget() {
     let (_, report) = check(build(), &options(2 * cycle + 1, Some(cycle + 1)), &source);
     assert_eq!(report.levels.bootstraps, 1);
 }
+
+/// Timing on a larger program (`cargo test --test passes_pipeline -- --ignored --nocapture`):
+/// six 3×3 convolutions of 16 channels on 16×16 in 4096 slots, each followed by a degree-63
+/// ReLU, levels 10 per bootstrap.
+#[test]
+#[ignore]
+fn timing_of_a_larger_chain() {
+    let op = |i: usize| {
+        LinearOp::weighted(
+            MapKind::Conv2d {
+                out_channels: 16,
+                kernel: [3, 3],
+                stride: [1, 1],
+                padding: [1, 1],
+                groups: 1,
+            },
+            format!("c{i}.w"),
+            Some(format!("c{i}.b")),
+        )
+    };
+    let shape = layout([16, 16, 16], 4096, 1, 1);
+    let mut b = Builder::new();
+    let mut v = b
+        .input(io("x"), Type::cipher(1, Scale::pow2(40), 4096))
+        .unwrap();
+    let start = std::time::Instant::now();
+    for i in 0..6 {
+        let map = LinearMap::new(op(i), shape.clone(), shape.clone()).unwrap();
+        v = emit(&mut b, &map, &[v], &Scale::pow2(40)).unwrap().outputs[0];
+        let approx = relu_with(1.0, 63, InputMap::Folded);
+        v = fhec_compiler::poly::emit(&mut b, v, &approx)
+            .unwrap()
+            .output;
+        v = b.rescaled_to(v, &Scale::pow2(40)).unwrap();
+    }
+    b.output(v, io("y")).unwrap();
+    let program = b.finish();
+    println!(
+        "lowered {} instructions in {:?}",
+        program.order().len(),
+        start.elapsed()
+    );
+    let start = std::time::Instant::now();
+    let options = PassOptions {
+        input_level: Some(10),
+        bootstrap: Some(spec(10)),
+        ..PassOptions::default()
+    };
+    let (scheduled, report) = run_passes(program, &options).unwrap();
+    println!(
+        "passes: {:?}, {} instructions, {report:?}",
+        start.elapsed(),
+        scheduled.order().len()
+    );
+}

@@ -115,6 +115,41 @@ impl Builder {
         self.program
     }
 
+    /// `value` carried to the formal scale `target` by a `mul_const 1.0` encoded at the exact
+    /// quotient (returns `value` itself when its scale is `target` already).
+    ///
+    /// For *unscheduled* programs (no rescales yet), whose scales otherwise multiply without
+    /// bound through a chain of products: the product by the integer 1 changes no slot, and
+    /// the levels pass, which chooses every encoding scale itself, drops it at no level.
+    pub fn rescaled_to(
+        &mut self,
+        value: crate::Value,
+        target: &crate::Scale,
+    ) -> Result<crate::Value, BuildError> {
+        let op = Opcode::MulConst.mnemonic();
+        let current = self
+            .value_type(value)
+            .ok_or(BuildError::UnknownValue { op, value })?
+            .scale
+            .clone();
+        if current == *target {
+            return Ok(value);
+        }
+        let factor = target
+            .checked_div(&current)
+            .ok_or_else(|| BuildError::Type {
+                op,
+                message: format!("scale {target} / {current} overflows the exponent range"),
+            })?;
+        self.mul_const(
+            value,
+            crate::ScaledConst {
+                value: 1.0,
+                scale: factor,
+            },
+        )
+    }
+
     /// Types and appends one instruction, returning its results (the generated per-op methods
     /// call this).
     pub(crate) fn insert(

@@ -211,3 +211,26 @@ fn from_program_resumes_with_the_same_checks() {
         Err(BuildError::DuplicateName { .. })
     ));
 }
+
+#[test]
+fn a_formal_scale_is_reset_by_an_exact_one() {
+    let mut b = Builder::new();
+    let x = b.input(io("x"), ct(1, Scale::pow2(40))).unwrap();
+    let sq = b.mul(x, x).unwrap();
+    let reset = b.rescaled_to(sq, &Scale::pow2(40)).unwrap();
+    assert_eq!(b.value_type(reset).unwrap().scale, Scale::pow2(40));
+    assert_eq!(
+        b.rescaled_to(reset, &Scale::pow2(40)).unwrap(),
+        reset,
+        "nothing to do"
+    );
+    let sum = b.add(reset, x).unwrap();
+    b.output(sum, io("y")).unwrap();
+    let program = b.finish();
+    assert!(
+        program
+            .to_string()
+            .contains("%2 = mul_const %1, 1.0, s=1/2^40")
+    );
+    verify(&program).unwrap();
+}

@@ -1,9 +1,9 @@
 //! The `schedule` pass: instruction order, `free` placement and the peak-memory estimate.
 //!
 //! 1. **Order**: a greedy list scheduler over the dataflow graph. Among the instructions whose
-//!    ciphertext operands are computed, it runs the one that frees the most bytes net of what
-//!    it allocates (ties: the earlier one in the incoming order), so independent chains are
-//!    finished before new ones start. A `plain` is not scheduled on its own: it is encoded
+//!    ciphertext operands are computed (the 64 earliest in the incoming order), it runs the one
+//!    that frees the most bytes net of what it allocates (ties: the earliest), so independent
+//!    chains are finished before new ones start. A `plain` is not scheduled on its own: it is encoded
 //!    right before its first consumer (DESIGN §3: plaintexts are encoded when the schedule
 //!    needs them). The incoming order, with plaintexts moved the same way, is kept instead
 //!    when its peak is lower.
@@ -14,7 +14,11 @@
 
 use super::memory::MemoryModel;
 use fhec_ir::{Immediate, Inst, InstData, Opcode, Program, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// The scheduler weighs only this many ready instructions (the earliest in the incoming
+/// order), which keeps it linear in the program size while still finishing open chains first.
+const WINDOW: usize = 64;
 
 /// What the schedule pass measured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -110,7 +114,7 @@ fn bytes(program: &Program, model: &MemoryModel, v: Value) -> u64 {
 /// The greedy order of the graph's nodes; see the module documentation.
 fn greedy_order(program: &Program, graph: &Graph, model: &MemoryModel) -> Vec<usize> {
     let mut waiting: Vec<usize> = graph.preds.iter().map(Vec::len).collect();
-    let mut ready: Vec<usize> = (0..graph.nodes.len())
+    let mut ready: BTreeSet<usize> = (0..graph.nodes.len())
         .filter(|&i| waiting[i] == 0)
         .collect();
     let mut remaining = graph.uses.clone();
@@ -146,12 +150,13 @@ fn greedy_order(program: &Program, graph: &Graph, model: &MemoryModel) -> Vec<us
                 .sum();
             freed - allocated
         };
-        let (pick, _) = ready
+        let node = ready
             .iter()
-            .enumerate()
-            .max_by_key(|&(_, &node)| (score(node, &remaining), std::cmp::Reverse(node)))
+            .take(WINDOW)
+            .copied()
+            .max_by_key(|&node| (score(node, &remaining), std::cmp::Reverse(node)))
             .expect("ready is not empty");
-        let node = ready.swap_remove(pick);
+        ready.remove(&node);
         order.push(node);
         let d = data(program, graph.nodes[node]);
         for &a in &d.args {
@@ -165,7 +170,7 @@ fn greedy_order(program: &Program, graph: &Graph, model: &MemoryModel) -> Vec<us
         for &s in &graph.succs[node] {
             waiting[s] -= 1;
             if waiting[s] == 0 {
-                ready.push(s);
+                ready.insert(s);
             }
         }
     }
