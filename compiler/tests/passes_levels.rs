@@ -5,7 +5,7 @@
 
 mod passes_support;
 
-use fhec_compiler::passes::{PassOptions, assign_levels, run_passes};
+use fhec_compiler::passes::{InputTypes, PassOptions, assign_levels, run_passes};
 use fhec_ir::{BootstrapSpec, Builder, Opcode, Program, Scale, ScaledConst, Type, Value, verify};
 use passes_support::{HashedPlaintexts, assert_same_outputs, io, run, values};
 use std::collections::{BTreeMap, BTreeSet};
@@ -175,7 +175,11 @@ fn running_out_of_levels_without_bootstrapping_names_the_value() {
     }
     b.output(v, io("y")).unwrap();
     let program = b.finish();
-    let error = assign_levels(&program, &BTreeSet::new(), Some(2), None).unwrap_err();
+    let at = |level| InputTypes {
+        level: Some(level),
+        scale: None,
+    };
+    let error = assign_levels(&program, &BTreeSet::new(), &at(2), None).unwrap_err();
     let last_square: Value = program
         .instructions()
         .filter(|(_, d)| d.opcode == Opcode::Mul)
@@ -187,7 +191,7 @@ fn running_out_of_levels_without_bootstrapping_names_the_value() {
         format!("{last_square}: a ciphertext product is needed at level 0")
     );
     // Three levels are enough for the four squarings' three rescales before the last one.
-    let out = assign_levels(&program, &BTreeSet::new(), Some(4), None).unwrap();
+    let out = assign_levels(&program, &BTreeSet::new(), &at(4), None).unwrap();
     verify(&out.program).unwrap();
     assert_eq!(out.counts.lowest_level, 0);
 }

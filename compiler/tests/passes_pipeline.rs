@@ -105,8 +105,16 @@ fn check(
     verify(&program).unwrap();
     let inputs = BTreeMap::from([("x".to_string(), values(7, SLOTS as usize))]);
     let before = run(&program, &inputs, plaintexts);
+    // The lowering's placeholder form (every type at level 0, scale 1) schedules the same.
+    let placeholder = passes_support::placeholder_form(&program);
+    let placeholder_options = PassOptions {
+        input_scale: Some(Scale::pow2(40)),
+        ..options.clone()
+    };
+    let (from_placeholder, _) = run_passes(placeholder, &placeholder_options).unwrap();
     let (scheduled, report) = run_passes(program, options).unwrap();
     verify_with(&scheduled, options.chain.as_ref()).unwrap();
+    assert_eq!(from_placeholder.to_string(), scheduled.to_string());
     let after = run(&scheduled, &inputs, plaintexts);
     assert_same_outputs(&before, &after, 1e-9);
     (scheduled, report)

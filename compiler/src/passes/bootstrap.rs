@@ -17,7 +17,7 @@
 //! an earlier one taken. Finally each chosen bootstrap is removed again if the program still
 //! fits without it, so the count is minimal for the chosen set.
 
-use super::levels::{LevelsError, LevelsOutcome, assign_levels};
+use super::levels::{InputTypes, LevelsError, LevelsOutcome, assign_levels};
 use fhec_ir::{BootstrapSpec, Opcode, Program, Value};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -148,14 +148,14 @@ impl Graph {
 /// levels pass's output.
 pub fn place_bootstraps(
     program: &Program,
-    input_level: Option<u32>,
+    inputs: &InputTypes,
     spec: Option<&BootstrapSpec>,
 ) -> Result<Placement, PlacementError> {
     let graph = Graph::new(program);
     let mut chosen = BTreeSet::new();
     let mut unusable = HashSet::new();
     let outcome = loop {
-        match assign_levels(program, &chosen, input_level, spec) {
+        match assign_levels(program, &chosen, inputs, spec) {
             Ok(outcome) => break outcome,
             Err(LevelsError::Underflow {
                 at,
@@ -187,7 +187,7 @@ pub fn place_bootstraps(
     for candidate in chosen.clone() {
         let mut fewer = chosen.clone();
         fewer.remove(&candidate);
-        if let Ok(outcome) = assign_levels(program, &fewer, input_level, spec) {
+        if let Ok(outcome) = assign_levels(program, &fewer, inputs, spec) {
             chosen = fewer;
             best = outcome;
         }

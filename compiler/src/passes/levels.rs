@@ -103,14 +103,26 @@ enum State {
     Deferred { src: Value, factor: Factor },
 }
 
+/// The level and scale the inputs are encrypted at, overriding what the unscheduled program
+/// declares (the lowering types every value at a placeholder level and scale 1).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct InputTypes {
+    /// The inputs' level (`None`: as declared).
+    pub level: Option<u32>,
+    /// The inputs' scale, the working scale Δ (`None`: as declared).
+    pub scale: Option<Scale>,
+}
+
 /// Rebuilds `program` with rescales, level drops and scale fixes, bootstrapping the values in
 /// `bootstraps` (values of `program`) right after their definition; see the module
-/// documentation. `input_level` re-declares every input at that level; `spec` is the
-/// bootstrapping configuration (the program's own when `None`).
+/// documentation. Only the unscheduled program's operations, recipes and constant values are
+/// read: its levels and scales (placeholders or not) are ignored except the inputs', which
+/// `inputs` may override. `spec` is the bootstrapping configuration (the program's own when
+/// `None`).
 pub fn assign_levels(
     program: &Program,
     bootstraps: &BTreeSet<Value>,
-    input_level: Option<u32>,
+    inputs: &InputTypes,
     spec: Option<&BootstrapSpec>,
 ) -> Result<LevelsOutcome, LevelsError> {
     let spec = spec.or(program.bootstrap.as_ref()).cloned();
@@ -150,7 +162,7 @@ pub fn assign_levels(
             .or(data.args.first())
             .copied()
             .unwrap_or(rebuild.at);
-        rebuild.instruction(program, data, input_level)?;
+        rebuild.instruction(program, data, inputs)?;
         for &result in &data.results {
             if bootstraps.contains(&result) && data.opcode != Opcode::Bootstrap {
                 let state = rebuild.state(result)?;
@@ -383,7 +395,7 @@ impl Rebuild {
         &mut self,
         program: &Program,
         data: &fhec_ir::InstData,
-        input_level: Option<u32>,
+        inputs: &InputTypes,
     ) -> Result<(), LevelsError> {
         let arg = |i: usize| data.args[i];
         let result = data.results.first().copied();
@@ -398,8 +410,17 @@ impl Rebuild {
                     .value_type(result)
                     .cloned()
                     .ok_or_else(|| unsupported("input without a type"))?;
-                if let Some(level) = input_level {
+                if let Some(level) = inputs.level {
                     ty.level = level;
+                }
+                if let Some(scale) = &inputs.scale {
+                    ty.scale = scale.clone();
+                }
+                if ty.scale == Scale::one() {
+                    return Err(unsupported(
+                        "the input has no working scale (scale 1, the lowering's placeholder): \
+                         give the scale the inputs are encrypted at",
+                    ));
                 }
                 let v = self.b.input(spec.clone(), ty)?;
                 self.define(result, v, false);

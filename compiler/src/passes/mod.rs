@@ -22,11 +22,11 @@ pub mod schedule;
 
 pub use bootstrap::{Placement, PlacementError, place_bootstraps};
 pub use keys::{KeyError, KeyReport, canonical_offset, naf_terms, select_keys};
-pub use levels::{LevelsCounts, LevelsError, LevelsOutcome, assign_levels};
+pub use levels::{InputTypes, LevelsCounts, LevelsError, LevelsOutcome, assign_levels};
 pub use memory::MemoryModel;
 pub use schedule::{ScheduleReport, schedule};
 
-use fhec_ir::{BootstrapSpec, ChainFacts, Program, VerifierErrors, verify_with};
+use fhec_ir::{BootstrapSpec, ChainFacts, Program, Scale, VerifierErrors, verify_with};
 
 /// The passes, in pipeline order, by the names `--dump-after` accepts.
 pub const PASS_NAMES: [&str; 3] = ["levels", "keys", "schedule"];
@@ -37,6 +37,10 @@ pub struct PassOptions {
     /// Re-declare every input at this level (the top of the chain the inputs are encrypted
     /// at); `None` keeps the levels the lowering declared.
     pub input_level: Option<u32>,
+    /// The scale the inputs are encrypted at (the working scale Δ); `None` keeps the declared
+    /// one unless it is the lowering's placeholder 1, which is replaced by the bootstrap's
+    /// output scale when there is a bootstrapping configuration.
+    pub input_scale: Option<Scale>,
     /// The bootstrapping configuration (input and output level and scale); `None` uses the
     /// program's own, and a program without one may not need a bootstrap.
     pub bootstrap: Option<BootstrapSpec>,
@@ -126,7 +130,20 @@ pub fn run_passes_dumped(
     options: &PassOptions,
 ) -> Result<(Program, PassReport, Vec<PassDump>), PassError> {
     let mut dumps = Vec::new();
-    let placement = place_bootstraps(&program, options.input_level, options.bootstrap.as_ref())?;
+    let spec = options.bootstrap.as_ref().or(program.bootstrap.as_ref());
+    let placeholder = program.inputs().any(|(_, v)| {
+        program
+            .value_type(v)
+            .is_some_and(|t| t.scale == Scale::one())
+    });
+    let inputs = InputTypes {
+        level: options.input_level,
+        scale: options
+            .input_scale
+            .clone()
+            .or_else(|| spec.filter(|_| placeholder).map(|s| s.output_scale.clone())),
+    };
+    let placement = place_bootstraps(&program, &inputs, options.bootstrap.as_ref())?;
     let leveled = placement.outcome.program;
     check(&leveled, "levels", options)?;
     dumps.push(PassDump {

@@ -9,6 +9,29 @@ use fhec_ir::{
 };
 use std::collections::{BTreeMap, HashMap};
 
+/// `program` in the lowering's placeholder form: every type at level 0 and scale 1, every
+/// constant encoded at scale 1 (the form `compiler::lower` emits).
+pub fn placeholder_form(program: &Program) -> Program {
+    let text = program.to_string();
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut line = line.to_string();
+        if let Some(at) = line.find(": ct<").or_else(|| line.find(": pt<")) {
+            let kind = &line[at + 2..at + 4].to_string();
+            let n = line[at..].split("n=").nth(1).unwrap_or("").to_string();
+            line = format!("{}: {kind}<l=0, s=1, n={n}", &line[..at]);
+        }
+        if line.contains("= mul_const ") {
+            let (head, tail) = line.split_once(", s=").unwrap();
+            let rest = tail.find(' ').map_or("", |i| &tail[i..]);
+            line = format!("{head}, s=1{rest}");
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    fhec_ir::parse(&out).unwrap()
+}
+
 pub fn io(name: &str) -> IoSpec {
     IoSpec {
         name: name.into(),
