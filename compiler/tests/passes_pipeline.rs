@@ -138,18 +138,23 @@ fn residual_block_with(degree: usize, map: InputMap) -> (Program, WeightPlaintex
     add_weights(&mut weights, &first, 1, 0.3);
     add_weights(&mut weights, &second, 2, 0.3);
     let mut b = Builder::new();
+    b.set_layer(Some(0));
     let x = input(&mut b);
+    b.set_layer(Some(1));
     let y = emit(&mut b, &first, &[x], &Scale::pow2(40))
         .unwrap()
         .outputs[0];
+    b.set_layer(Some(2));
     let r = fhec_compiler::poly::emit(&mut b, y, &relu_with(4.0, degree, map))
         .unwrap()
         .output;
+    b.set_layer(Some(3));
     let z = emit(&mut b, &second, &[r], &Scale::pow2(40))
         .unwrap()
         .outputs[0];
     // The unscheduled emitters leave the skip operand at another formal scale: bring x to
     // z's scale with an exact integer lift, as the lowering does.
+    b.set_layer(Some(4));
     let x_scale = b.value_type(x).unwrap().scale.clone();
     let lift = b
         .value_type(z)
@@ -167,6 +172,7 @@ fn residual_block_with(degree: usize, map: InputMap) -> (Program, WeightPlaintex
         )
         .unwrap();
     let sum = b.add(z, skip).unwrap();
+    b.set_layer(Some(5));
     let out = fhec_compiler::poly::emit(&mut b, sum, &relu_with(4.0, degree, map))
         .unwrap()
         .output;
@@ -294,6 +300,18 @@ fn a_folded_activation_input_reaches_the_bootstrap_without_a_scale_fix() {
     let (scheduled, report) = check(program, &options(5, Some(5)), &weights);
     assert_eq!(report.levels.bootstraps, 1);
     assert_eq!(report.levels.scale_fixes, 0);
+    // Every instruction keeps a layer: the bootstrap belongs to the residual add (layer 4),
+    // whose sum it refreshes, the rescales to the layers whose products they follow.
+    assert!(scheduled.instructions().all(|(_, d)| d.layer.is_some()));
+    let layer_of = |op| {
+        scheduled
+            .instructions()
+            .filter(|(_, d)| d.opcode == op)
+            .map(|(_, d)| d.layer.unwrap())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    assert_eq!(layer_of(Opcode::Bootstrap), [4].into());
+    assert!(layer_of(Opcode::Rescale).is_superset(&[2, 5].into()));
     assert_eq!(count(&scheduled, Opcode::Bootstrap), 1);
     // One level fewer: conv + ReLU + conv no longer fit; the first ReLU's input is
     // bootstrapped as well.

@@ -60,6 +60,8 @@ pub struct Builder {
     freed: HashSet<Value>,
     /// Input and output names taken so far, by opcode.
     names: HashSet<(Opcode, String)>,
+    /// The layer new instructions are attributed to.
+    layer: Option<u32>,
 }
 
 impl Builder {
@@ -98,6 +100,16 @@ impl Builder {
     /// Records the parameter description (opaque to the IR).
     pub fn set_params(&mut self, params: Opaque) {
         self.program.meta.params = Some(params);
+    }
+
+    /// Records where the program comes from (opaque to the IR).
+    pub fn set_source(&mut self, source: Opaque) {
+        self.program.meta.source = Some(source);
+    }
+
+    /// Attributes the instructions added from now on to `layer` (`None`: to no layer).
+    pub fn set_layer(&mut self, layer: Option<u32>) {
+        self.layer = layer;
     }
 
     /// The type of a value built so far.
@@ -175,9 +187,12 @@ impl Builder {
         }
         let offsets = imm.offsets().to_vec();
         let end = self.program.order.len();
-        let (_, results) = self
+        let (inst, results) = self
             .program
             .insert_inst(end, opcode, args.clone(), imm, declared)?;
+        if let Some(data) = self.program.inst_mut(inst) {
+            data.layer = self.layer;
+        }
         let level = args
             .first()
             .and_then(|&a| self.program.value_type(a))

@@ -48,6 +48,7 @@ impl Program {
             args,
             imm,
             results: results.clone(),
+            layer: None,
         });
         let position = position.min(self.order.len());
         self.order.insert(position, inst);

@@ -67,13 +67,19 @@ pub fn inst_text(data: &InstData) -> String {
 /// An instruction line as the program dump shows it, with its result type.
 pub fn inst_line(program: &Program, data: &InstData) -> String {
     let text = inst_text(data);
-    let Some(&first) = data.results.first() else {
-        return text;
+    let line = match data.results.first() {
+        None => text,
+        Some(&first) => {
+            let ty = program
+                .value_type(first)
+                .map_or_else(|| "<untyped>".to_string(), ToString::to_string);
+            format!("{text:<width$} : {ty}", width = TYPE_COLUMN - 1)
+        }
     };
-    let ty = program
-        .value_type(first)
-        .map_or_else(|| "<untyped>".to_string(), ToString::to_string);
-    format!("{text:<width$} : {ty}", width = TYPE_COLUMN - 1)
+    match data.layer {
+        Some(layer) => format!("{line} layer={layer}"),
+        None => line,
+    }
 }
 
 /// Writes the whole program.
@@ -85,6 +91,9 @@ pub fn write_program(out: &mut impl Write, program: &Program) -> fmt::Result {
     writeln!(out)?;
     if let Some(params) = &program.meta.params {
         writeln!(out, "params {:?}", params.as_ron())?;
+    }
+    if let Some(source) = &program.meta.source {
+        writeln!(out, "source {:?}", source.as_ron())?;
     }
     let keys = &program.keys;
     let rotations: Vec<String> = keys

@@ -123,6 +123,10 @@ pub struct Metadata {
     pub graph_hash: Option<GraphHash>,
     /// The CKKS parameter description chosen by the params pass (opaque to the IR).
     pub params: Option<Opaque>,
+    /// Where the program comes from (model, weights, calibration, activation choices), as the
+    /// compiler describes it (opaque to the IR).
+    #[serde(default)]
+    pub source: Option<Opaque>,
 }
 
 impl Default for Metadata {
@@ -131,6 +135,7 @@ impl Default for Metadata {
             format_version: FORMAT_VERSION,
             graph_hash: None,
             params: None,
+            source: None,
         }
     }
 }
@@ -146,6 +151,11 @@ pub struct InstData {
     pub imm: Immediate,
     /// Values defined by this instruction.
     pub results: Vec<Value>,
+    /// The model layer the instruction belongs to (an index the compiler's layer table
+    /// defines), for per-layer statistics; passes give the instructions they insert the layer
+    /// of the instruction they serve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<u32>,
 }
 
 /// A compiled (or in-compilation) HE program; see the module documentation.

@@ -283,7 +283,11 @@ fn decompose(program: &mut Program, kept: &BTreeSet<(u32, i32)>) -> Result<usize
             } else {
                 (Opcode::RotateHoisted, Immediate::Offsets(ks))
             };
-            let (_, results) = program.insert_inst(position, opcode, vec![source], imm, None)?;
+            let (kept_inst, results) =
+                program.insert_inst(position, opcode, vec![source], imm, None)?;
+            if let Some(d) = program.inst_mut(kept_inst) {
+                d.layer = data.layer;
+            }
             for ((_, old), new) in stay.iter().zip(results) {
                 program.replace_uses_after(position, **old, new);
             }
@@ -294,13 +298,16 @@ fn decompose(program: &mut Program, kept: &BTreeSet<(u32, i32)>) -> Result<usize
             let terms = decomposition(k, slots, kept);
             added += terms.len().saturating_sub(1);
             for t in terms {
-                let (_, results) = program.insert_inst(
+                let (step, results) = program.insert_inst(
                     position,
                     Opcode::Rotate,
                     vec![value],
                     Immediate::Offset(t),
                     None,
                 )?;
+                if let Some(d) = program.inst_mut(step) {
+                    d.layer = data.layer;
+                }
                 value = results[0];
                 position += 1;
             }

@@ -136,6 +136,9 @@ pub fn assign_levels(
     if let Some(params) = &program.meta.params {
         builder.set_params(params.clone());
     }
+    if let Some(source) = &program.meta.source {
+        builder.set_source(source.clone());
+    }
     let targets = spec
         .as_ref()
         .map(|spec| scale_targets(program, bootstraps, &spec.input_scale))
@@ -162,6 +165,7 @@ pub fn assign_levels(
             .or(data.args.first())
             .copied()
             .unwrap_or(rebuild.at);
+        rebuild.b.set_layer(data.layer);
         rebuild.instruction(program, data, inputs)?;
         for &result in &data.results {
             if bootstraps.contains(&result) && data.opcode != Opcode::Bootstrap {

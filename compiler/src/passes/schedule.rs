@@ -266,6 +266,7 @@ pub fn schedule(mut program: Program, model: &MemoryModel) -> (Program, Schedule
                 args: vec![v],
                 imm: Immediate::None,
                 results: Vec::new(),
+                layer: program.inst(inst).and_then(|d| d.layer),
             }));
         }
     }

@@ -98,6 +98,7 @@ impl Parser {
             "params" => "params",
             "keys" => "keys",
             "bootstrap" => "bootstrap",
+            "source" => "source",
             _ => {
                 let mut c = Cursor::new(code);
                 return self.inst(&mut c, line);
@@ -112,6 +113,11 @@ impl Parser {
             "params" => {
                 let text = c.string()?;
                 self.program.meta.params =
+                    Some(Opaque::from_ron(&text).map_err(|e| e.to_string())?);
+            }
+            "source" => {
+                let text = c.string()?;
+                self.program.meta.source =
                     Some(Opaque::from_ron(&text).map_err(|e| e.to_string())?);
             }
             "keys" => {
@@ -211,6 +217,12 @@ impl Parser {
             c.expect(":")?;
             Some(c.ty()?)
         };
+        let layer = if c.rest().starts_with("layer") {
+            c.key("layer")?;
+            Some(c.int()?)
+        } else {
+            None
+        };
         c.expect_end()?;
         for &v in args.iter().chain(&results) {
             self.program.values.ensure(v);
@@ -228,6 +240,7 @@ impl Parser {
             args,
             imm,
             results,
+            layer,
         });
         self.program.order.push(inst);
         self.lines.push(line);
