@@ -409,3 +409,66 @@ fn timing_of_a_larger_chain() {
         scheduled.order().len()
     );
 }
+
+/// Where the pipeline's time goes on the larger chain (ignored; prints per-stage times).
+#[test]
+#[ignore]
+fn timing_by_stage() {
+    let shape = layout([16, 16, 16], 4096, 1, 1);
+    let mut b = Builder::new();
+    let mut v = b
+        .input(io("x"), Type::cipher(1, Scale::pow2(40), 4096))
+        .unwrap();
+    for i in 0..6 {
+        let op = LinearOp::weighted(
+            MapKind::Conv2d {
+                out_channels: 16,
+                kernel: [3, 3],
+                stride: [1, 1],
+                padding: [1, 1],
+                groups: 1,
+            },
+            format!("c{i}.w"),
+            Some(format!("c{i}.b")),
+        );
+        let map = LinearMap::new(op, shape.clone(), shape.clone()).unwrap();
+        v = emit(&mut b, &map, &[v], &Scale::pow2(40)).unwrap().outputs[0];
+        v = fhec_compiler::poly::emit(&mut b, v, &relu_with(1.0, 63, InputMap::Folded))
+            .unwrap()
+            .output;
+        v = b.rescaled_to(v, &Scale::pow2(40)).unwrap();
+    }
+    b.output(v, io("y")).unwrap();
+    let program = b.finish();
+    let inputs = fhec_compiler::passes::InputTypes {
+        level: Some(10),
+        scale: None,
+    };
+    let t = std::time::Instant::now();
+    let out = fhec_compiler::passes::assign_levels(
+        &program,
+        &Default::default(),
+        &inputs,
+        Some(&spec(10)),
+    );
+    println!(
+        "one levels run (fails: {}): {:?}",
+        out.is_err(),
+        t.elapsed()
+    );
+    let t = std::time::Instant::now();
+    let placement =
+        fhec_compiler::passes::place_bootstraps(&program, &inputs, Some(&spec(10))).unwrap();
+    println!("placement: {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let (keyed, _) =
+        fhec_compiler::passes::select_keys(placement.outcome.program.clone(), None).unwrap();
+    println!("keys: {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let model = fhec_compiler::passes::MemoryModel::for_program(&keyed);
+    let _ = fhec_compiler::passes::schedule(keyed.clone(), &model);
+    println!("schedule: {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    verify(&keyed).unwrap();
+    println!("verify: {:?}", t.elapsed());
+}

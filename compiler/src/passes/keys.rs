@@ -217,7 +217,6 @@ fn canonicalise(program: &mut Program) {
         else {
             continue;
         };
-        let position = program.position(inst).unwrap_or(0);
         let results = data.results.clone();
         let offsets: Vec<i32> = data
             .imm
@@ -244,8 +243,11 @@ fn canonicalise(program: &mut Program) {
             };
             data.results = kept_results;
         }
-        for (from, to) in merges {
-            program.replace_uses_after(position, from, to);
+        if !merges.is_empty() {
+            let position = program.position(inst).unwrap_or(0);
+            for (from, to) in merges {
+                program.replace_uses_after(position, from, to);
+            }
         }
     }
 }

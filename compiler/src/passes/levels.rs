@@ -91,7 +91,16 @@ pub struct LevelsOutcome {
 #[derive(Clone, Debug)]
 enum Factor {
     Const(f64),
-    Plain(Recipe),
+    /// The unscheduled program's `plain` value (it names the recipe for caching) and its
+    /// recipe.
+    Plain(Value, Recipe),
+}
+
+/// What identifies a factor in the product cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum FactorKey {
+    Const(u64),
+    Plain(Value),
 }
 
 /// The state of one value of the unscheduled program in the rebuilt one.
@@ -253,7 +262,7 @@ struct Rebuild {
     /// reused anywhere after their definition).
     rescaled: HashMap<Value, Value>,
     dropped: HashMap<(Value, u32), Value>,
-    products: HashMap<(Value, String, u32, Scale), Value>,
+    products: HashMap<(Value, FactorKey, u32, Scale), Value>,
     spec: Option<BootstrapSpec>,
     states: HashMap<Value, State>,
     plains: HashMap<Value, Recipe>,
@@ -330,8 +339,8 @@ impl Rebuild {
             return Err(self.underflow("a product is needed at level 0"));
         }
         let key = match factor {
-            Factor::Const(value) => format!("{:x}", value.to_bits()),
-            Factor::Plain(recipe) => recipe.to_string(),
+            Factor::Const(value) => FactorKey::Const(value.to_bits()),
+            Factor::Plain(plain, _) => FactorKey::Plain(*plain),
         };
         let key = (src, key, level, scale.clone());
         if let Some(&done) = self.products.get(&key) {
@@ -346,7 +355,7 @@ impl Rebuild {
                     scale,
                 },
             )?,
-            Factor::Plain(recipe) => {
+            Factor::Plain(_, recipe) => {
                 let slots = self.ty(src).slots;
                 let plain = self
                     .b
@@ -491,7 +500,7 @@ impl Rebuild {
                     result.ok_or_else(|| unsupported("no result"))?,
                     State::Deferred {
                         src,
-                        factor: Factor::Plain(recipe),
+                        factor: Factor::Plain(arg(1), recipe),
                     },
                 );
             }

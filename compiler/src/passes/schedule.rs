@@ -124,9 +124,8 @@ fn greedy_order(program: &Program, graph: &Graph, model: &MemoryModel) -> Vec<us
         let score = |node: usize, remaining: &HashMap<Value, usize>| -> i128 {
             let d = data(program, graph.nodes[node]);
             let mut freed = 0i128;
-            let mut seen = HashSet::new();
-            for &a in &d.args {
-                if !seen.insert(a) {
+            for (i, &a) in d.args.iter().enumerate() {
+                if d.args[..i].contains(&a) {
                     continue;
                 }
                 let reads = d.args.iter().filter(|&&x| x == a).count();
