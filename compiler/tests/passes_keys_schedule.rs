@@ -6,7 +6,7 @@
 mod linear_support;
 mod passes_support;
 
-use fhec_compiler::linear::{LinearMap, LinearOp, MapKind, WeightPlaintexts, Weights, emit};
+use fhec_compiler::linear::{LinearMap, WeightPlaintexts, Weights, emit};
 use fhec_compiler::passes::{
     MemoryModel, PASS_NAMES, PassError, PassOptions, dump_after, run_passes, run_passes_dumped,
     schedule, select_keys,
@@ -18,17 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 
 /// A 3×3 convolution on 2×8×8 in 128 slots: 9 spatial offsets × channel diagonals.
 fn conv_program() -> (Program, WeightPlaintexts) {
-    let op = LinearOp::weighted(
-        MapKind::Conv2d {
-            out_channels: 2,
-            kernel: [3, 3],
-            stride: [1, 1],
-            padding: [1, 1],
-            groups: 1,
-        },
-        "w",
-        Some("b".into()),
-    );
+    let op = linear_support::conv(2, 3, 1, 1, 1);
     let shape = layout([2, 8, 8], 128, 1, 1);
     let map = LinearMap::new(op, shape.clone(), shape).unwrap();
     let weights: Weights = linear_support::weights(&map, 5);

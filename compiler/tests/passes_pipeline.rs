@@ -6,7 +6,7 @@
 mod linear_support;
 mod passes_support;
 
-use fhec_compiler::linear::{LinearMap, LinearOp, MapKind, WeightPlaintexts, Weights, emit};
+use fhec_compiler::linear::{LinearMap, LinearOp, WeightPlaintexts, Weights, emit};
 use fhec_compiler::passes::{PassOptions, PassReport, run_passes};
 use fhec_compiler::poly::chebyshev::Interval;
 use fhec_compiler::poly::{Activation, ActivationApprox, InputMap, PlanObjective};
@@ -46,19 +46,17 @@ fn options(input_level: u32, bootstrap_out: Option<u32>) -> PassOptions {
     }
 }
 
+/// A 3×3 stride-1 convolution to `out_channels` with weights `<name>.w` and `<name>.b`.
+fn named_conv(out_channels: usize, name: &str) -> LinearOp {
+    let mut op = linear_support::conv(out_channels, 3, 1, 1, 1);
+    op.weight = Some(format!("{name}.w"));
+    op.bias = Some(format!("{name}.b"));
+    op
+}
+
 /// A 3×3 convolution on a 2×4×4 tensor in 64 slots, with its own weight names.
 fn conv_map(name: &str) -> LinearMap {
-    let op = LinearOp::weighted(
-        MapKind::Conv2d {
-            out_channels: 2,
-            kernel: [3, 3],
-            stride: [1, 1],
-            padding: [1, 1],
-            groups: 1,
-        },
-        format!("{name}.w"),
-        Some(format!("{name}.b")),
-    );
+    let op = named_conv(2, name);
     let shape = layout([2, 4, 4], SLOTS as usize, 1, 1);
     LinearMap::new(op, shape.clone(), shape).unwrap()
 }
@@ -355,83 +353,21 @@ fn bootstrap_counts_follow_the_budget() {
     assert_eq!(report.levels.bootstraps, 1);
 }
 
-/// Timing on a larger program (`cargo test --test passes_pipeline -- --ignored --nocapture`):
-/// six 3×3 convolutions of 16 channels on 16×16 in 4096 slots, each followed by a degree-63
-/// ReLU, levels 10 per bootstrap.
-#[test]
-#[ignore]
-fn timing_of_a_larger_chain() {
-    let op = |i: usize| {
-        LinearOp::weighted(
-            MapKind::Conv2d {
-                out_channels: 16,
-                kernel: [3, 3],
-                stride: [1, 1],
-                padding: [1, 1],
-                groups: 1,
-            },
-            format!("c{i}.w"),
-            Some(format!("c{i}.b")),
+/// Six 3×3 convolutions of 16 channels on 16×16 in 4096 slots, each followed by a degree-63
+/// ReLU (map folded), the scale reset after each layer.
+fn larger_chain() -> Program {
+    let shape = layout([16, 16, 16], 4096, 1, 1);
+    let mut b = Builder::new();
+    let mut v = b
+        .input(io("x"), Type::cipher(1, Scale::pow2(40), 4096))
+        .unwrap();
+    for i in 0..6 {
+        let map = LinearMap::new(
+            named_conv(16, &format!("c{i}")),
+            shape.clone(),
+            shape.clone(),
         )
-    };
-    let shape = layout([16, 16, 16], 4096, 1, 1);
-    let mut b = Builder::new();
-    let mut v = b
-        .input(io("x"), Type::cipher(1, Scale::pow2(40), 4096))
         .unwrap();
-    let start = std::time::Instant::now();
-    for i in 0..6 {
-        let map = LinearMap::new(op(i), shape.clone(), shape.clone()).unwrap();
-        v = emit(&mut b, &map, &[v], &Scale::pow2(40)).unwrap().outputs[0];
-        let approx = relu_with(1.0, 63, InputMap::Folded);
-        v = fhec_compiler::poly::emit(&mut b, v, &approx)
-            .unwrap()
-            .output;
-        v = b.rescaled_to(v, &Scale::pow2(40)).unwrap();
-    }
-    b.output(v, io("y")).unwrap();
-    let program = b.finish();
-    println!(
-        "lowered {} instructions in {:?}",
-        program.order().len(),
-        start.elapsed()
-    );
-    let start = std::time::Instant::now();
-    let options = PassOptions {
-        input_level: Some(10),
-        bootstrap: Some(spec(10)),
-        ..PassOptions::default()
-    };
-    let (scheduled, report) = run_passes(program, &options).unwrap();
-    println!(
-        "passes: {:?}, {} instructions, {report:?}",
-        start.elapsed(),
-        scheduled.order().len()
-    );
-}
-
-/// Where the pipeline's time goes on the larger chain (ignored; prints per-stage times).
-#[test]
-#[ignore]
-fn timing_by_stage() {
-    let shape = layout([16, 16, 16], 4096, 1, 1);
-    let mut b = Builder::new();
-    let mut v = b
-        .input(io("x"), Type::cipher(1, Scale::pow2(40), 4096))
-        .unwrap();
-    for i in 0..6 {
-        let op = LinearOp::weighted(
-            MapKind::Conv2d {
-                out_channels: 16,
-                kernel: [3, 3],
-                stride: [1, 1],
-                padding: [1, 1],
-                groups: 1,
-            },
-            format!("c{i}.w"),
-            Some(format!("c{i}.b")),
-        );
-        let map = LinearMap::new(op, shape.clone(), shape.clone()).unwrap();
         v = emit(&mut b, &map, &[v], &Scale::pow2(40)).unwrap().outputs[0];
         v = fhec_compiler::poly::emit(&mut b, v, &relu_with(1.0, 63, InputMap::Folded))
             .unwrap()
@@ -439,23 +375,19 @@ fn timing_by_stage() {
         v = b.rescaled_to(v, &Scale::pow2(40)).unwrap();
     }
     b.output(v, io("y")).unwrap();
-    let program = b.finish();
+    b.finish()
+}
+
+/// Timing of the whole pipeline and of each stage on [`larger_chain`], levels 10 per
+/// bootstrap (`cargo test --test passes_pipeline timing -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn timing_of_a_larger_chain() {
+    let program = larger_chain();
     let inputs = fhec_compiler::passes::InputTypes {
         level: Some(10),
         scale: None,
     };
-    let t = std::time::Instant::now();
-    let out = fhec_compiler::passes::assign_levels(
-        &program,
-        &Default::default(),
-        &inputs,
-        Some(&spec(10)),
-    );
-    println!(
-        "one levels run (fails: {}): {:?}",
-        out.is_err(),
-        t.elapsed()
-    );
     let t = std::time::Instant::now();
     let placement =
         fhec_compiler::passes::place_bootstraps(&program, &inputs, Some(&spec(10))).unwrap();
@@ -466,9 +398,19 @@ fn timing_by_stage() {
     println!("keys: {:?}", t.elapsed());
     let t = std::time::Instant::now();
     let model = fhec_compiler::passes::MemoryModel::for_program(&keyed);
-    let _ = fhec_compiler::passes::schedule(keyed.clone(), &model);
+    let _ = fhec_compiler::passes::schedule(keyed, &model);
     println!("schedule: {:?}", t.elapsed());
     let t = std::time::Instant::now();
-    verify(&keyed).unwrap();
-    println!("verify: {:?}", t.elapsed());
+    let options = PassOptions {
+        input_level: Some(10),
+        bootstrap: Some(spec(10)),
+        ..PassOptions::default()
+    };
+    let (scheduled, report) = run_passes(program.clone(), &options).unwrap();
+    println!(
+        "all passes: {:?}, {} -> {} instructions, {report:?}",
+        t.elapsed(),
+        program.order().len(),
+        scheduled.order().len()
+    );
 }
