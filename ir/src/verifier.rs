@@ -29,7 +29,7 @@
 //!
 //! 11. **Chain** (only [`verify_with`] given [`ChainFacts`]): every value's level, key cap and
 //!     the bootstrap levels are within the chain; slot counts are at most `N/2`; plaintext
-//!     scales are at least 1; every scale leaves the headroom below `Q_l` of its level
+//!     and constant encoding scales are at least 1; every scale leaves the headroom below `Q_l` of its level
 //!     (`ir/tests/chain_facts.rs`).
 //!
 //! Errors that concern the program as a whole (rule 10's "no output") have no instruction.
@@ -335,6 +335,20 @@ impl Verifier<'_> {
                     && let Some(problem) = type_problem(ty, chain, top)
                 {
                     self.report(inst, format!("{result}: {problem}"));
+                }
+            }
+            if let Immediate::ScaledConst(constant) = &data.imm {
+                match chain.log2_scale(&constant.scale) {
+                    Err(message) => self.report(inst, message),
+                    Ok(bits) if bits < 0.0 => self.report(
+                        inst,
+                        format!(
+                            "constant scale {} is below 1 (2^{bits:.1}): the encoder cannot \
+                             represent it",
+                            constant.scale
+                        ),
+                    ),
+                    Ok(_) => {}
                 }
             }
         }

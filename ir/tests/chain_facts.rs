@@ -63,15 +63,18 @@ fn scales_must_fit_the_modulus_and_plaintexts_be_at_least_one() {
 %3 = mul_plain %0, %2                   : ct<l=0, s=2^40/q1, n=4>
 %4 = plain \"v\"                          : pt<l=0, s=q7, n=4>
 %5 = mul_plain %0, %4                   : ct<l=0, s=2^40*q7, n=4>
+%6 = mul_const %0, 0.5, s=2^10/q1       : ct<l=0, s=2^50/q1, n=4>
 output %1, \"y\", \"()\"
 output %3, \"z\", \"()\"
-output %5, \"t\", \"()\"";
+output %5, \"t\", \"()\"
+output %6, \"u\", \"()\"";
     let found = errors(text);
     let expected = [
         "%1: scale 2^80 (2^80.0) leaves less than 1 bit(s) below Q_0 = 2^60.0",
         "%2: plaintext scale 1/q1 is below 1 (2^-40.0)",
         "%4: scale q7 names q7, beyond the chain's top level 2",
         "%5: scale 2^40*q7 names q7",
+        "constant scale 2^10/q1 is below 1 (2^-30.0)",
     ];
     for e in expected {
         assert!(
@@ -79,5 +82,5 @@ output %5, \"t\", \"()\"";
             "{e:?} not in {found:#?}"
         );
     }
-    assert_eq!(found.len(), 4, "{found:#?}");
+    assert_eq!(found.len(), 5, "{found:#?}");
 }
