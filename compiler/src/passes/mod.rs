@@ -121,7 +121,7 @@ pub fn run_passes(
     program: Program,
     options: &PassOptions,
 ) -> Result<(Program, PassReport), PassError> {
-    run_passes_dumped(program, options).map(|(program, report, _)| (program, report))
+    pipeline(program, options, false).map(|(program, report, _)| (program, report))
 }
 
 /// [`run_passes`], also returning the program text after each pass (for `--dump-after`).
@@ -129,7 +129,22 @@ pub fn run_passes_dumped(
     program: Program,
     options: &PassOptions,
 ) -> Result<(Program, PassReport, Vec<PassDump>), PassError> {
+    pipeline(program, options, true)
+}
+
+/// The pipeline; the dumps are printed only when `dump` is set (large programs print slowly).
+fn pipeline(
+    program: Program,
+    options: &PassOptions,
+    dump: bool,
+) -> Result<(Program, PassReport, Vec<PassDump>), PassError> {
     let mut dumps = Vec::new();
+    let text = |pass: &'static str, program: &Program| {
+        dump.then(|| PassDump {
+            pass,
+            text: program.to_string(),
+        })
+    };
     let spec = options.bootstrap.as_ref().or(program.bootstrap.as_ref());
     let placeholder = program.inputs().any(|(_, v)| {
         program
@@ -146,10 +161,7 @@ pub fn run_passes_dumped(
     let placement = place_bootstraps(&program, &inputs, options.bootstrap.as_ref())?;
     let leveled = placement.outcome.program;
     check(&leveled, "levels", options)?;
-    dumps.push(PassDump {
-        pass: "levels",
-        text: leveled.to_string(),
-    });
+    dumps.extend(text("levels", &leveled));
     let mut report = PassReport {
         levels: placement.outcome.counts,
         ..PassReport::default()
@@ -161,7 +173,7 @@ pub fn run_passes_dumped(
     loop {
         let (keyed, key_report) = select_keys(leveled.clone(), key_budget)?;
         check(&keyed, "keys", options)?;
-        let keyed_text = keyed.to_string();
+        let keyed_text = text("keys", &keyed);
         let (scheduled, schedule_report) = schedule(keyed, &model);
         check(&scheduled, "schedule", options)?;
         let fits = options
@@ -185,14 +197,8 @@ pub fn run_passes_dumped(
                     key_count: keys_after,
                 });
             }
-            dumps.push(PassDump {
-                pass: "keys",
-                text: keyed_text,
-            });
-            dumps.push(PassDump {
-                pass: "schedule",
-                text: scheduled.to_string(),
-            });
+            dumps.extend(keyed_text);
+            dumps.extend(text("schedule", &scheduled));
             return Ok((scheduled, report, dumps));
         }
         key_budget = smaller;
