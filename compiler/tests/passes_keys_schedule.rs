@@ -275,6 +275,10 @@ fn dumps_after_each_pass_and_a_small_scheduled_program() {
         &run(&scheduled, &inputs(8), &HashedPlaintexts),
         1e-12,
     );
+    assert_eq!(
+        report.levels.dead, 2,
+        "the unused halving and its lift are dropped"
+    );
     insta::assert_snapshot!(format!(
         "; levels {:?}\n; keys {:?}\n; peak {} bytes\n{scheduled}",
         report.levels, report.keys, report.schedule.peak_bytes

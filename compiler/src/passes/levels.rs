@@ -23,8 +23,8 @@
 //!   *scale fix*, free on the critical path), or, at equal levels, by lifting both to pending;
 //! - a bootstrapped value is brought to the bootstrap's input level and scale the same way.
 //!
-//! Management ops already present (`rescale`, `level_down`) are semantic identities and are
-//! dropped; `free` is dropped (the schedule pass places frees); a `bootstrap` is kept as a
+//! Instructions no output depends on are dropped (counted as dead). Management ops already
+//! present (`rescale`, `level_down`) are semantic identities and are dropped; `free` is dropped (the schedule pass places frees); a `bootstrap` is kept as a
 //! forced bootstrap point. When a multiplication would need a level below 0 the pass stops
 //! with [`LevelsError::Underflow`] naming the value: the bootstrap placement reacts to it.
 
@@ -32,7 +32,7 @@ use fhec_ir::{
     BootstrapSpec, BuildError, Builder, Immediate, Opcode, Program, Recipe, Scale, ScaledConst,
     Type, Value,
 };
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Integer constants up to this magnitude are multiplied in exactly at scale 1.
 const MAX_EXACT_INTEGER: f64 = (1u64 << 20) as f64;
@@ -76,6 +76,8 @@ pub struct LevelsCounts {
     pub bootstraps: usize,
     /// The lowest level any ciphertext reaches.
     pub lowest_level: u32,
+    /// Instructions of the unscheduled program dropped because no output depends on them.
+    pub dead: usize,
 }
 
 /// The rebuilt program and what was inserted.
@@ -94,6 +96,26 @@ enum Factor {
     /// The unscheduled program's `plain` value (it names the recipe for caching) and its
     /// recipe.
     Plain(Value, Recipe),
+}
+
+/// The instructions some output depends on (inputs are kept as the program's interface;
+/// `free`s are dropped, the schedule pass places its own).
+fn live_instructions(program: &Program) -> HashSet<fhec_ir::Inst> {
+    let mut needed: HashSet<Value> = HashSet::new();
+    let mut live = HashSet::new();
+    let order: Vec<_> = program.instructions().collect();
+    for (inst, data) in order.into_iter().rev() {
+        let keep = match data.opcode {
+            Opcode::Input | Opcode::Output => true,
+            Opcode::Free => false,
+            _ => data.results.iter().any(|r| needed.contains(r)),
+        };
+        if keep {
+            live.insert(inst);
+            needed.extend(&data.args);
+        }
+    }
+    live
 }
 
 /// What identifies a factor in the product cache.
@@ -167,7 +189,12 @@ pub fn assign_levels(
         },
         at: Value::with_number(0),
     };
-    for (_, data) in program.instructions() {
+    let live = live_instructions(program);
+    for (inst, data) in program.instructions() {
+        if !live.contains(&inst) {
+            rebuild.counts.dead += usize::from(data.opcode != Opcode::Free);
+            continue;
+        }
         rebuild.at = data
             .results
             .first()
