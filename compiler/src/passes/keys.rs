@@ -6,8 +6,10 @@
 //!    key serves both spellings. Offsets that become equal inside a hoisted group are merged.
 //! 2. **Budget**: with at most `max_rotation_keys` keys, the most used offsets keep their key
 //!    and every other offset is decomposed into signed powers of two, by its non-adjacent form
-//!    (`7 = 8 − 1`, fewest rotations) or its same-sign binary form (`3 = 2 + 1`), whichever adds
-//!    fewer keys; the powers join the kept set; the largest number of kept frequent offsets such
+//!    (`7 = 8 − 1`, fewest rotations), its same-sign binary form (`3 = 2 + 1`) or the binary
+//!    form of its other representative modulo `n` (`-2 ≡ 6 = 4 + 2` on 8 slots), whichever adds
+//!    fewer keys (or all onto positive powers of two, if that needs fewer); the powers join the
+//!    kept set; the largest number of kept frequent offsets such
 //!    that the union fits the budget wins. A dropped `rotate x, k` becomes a chain of rotations
 //!    by its terms (exact on `n` slots: rotations compose additively modulo `n`).
 //! 3. **Key set**: each kept offset with the highest level it is used at, the conjugation and
@@ -117,8 +119,27 @@ pub fn binary_terms(k: i32, slots: u32) -> Vec<i32> {
         .collect()
 }
 
-/// The decomposition of `k` onto `kept` (plus whatever it adds): of the non-adjacent form and
-/// the same-sign binary form, the one adding fewer keys to `kept`, then the shorter.
+/// The ways `k` can be written as a sum of signed powers of two on `slots` slots: its
+/// non-adjacent form, its same-sign binary form, and the binary form of its other
+/// representative modulo `slots` (`-2 ≡ 6 = 4 + 2` on 8 slots), so positive powers alone can
+/// express every offset.
+fn decompositions(k: i32, slots: u32) -> [Vec<i32>; 3] {
+    let n = i64::from(slots);
+    let other = if k < 0 {
+        i64::from(k) + n
+    } else {
+        i64::from(k) - n
+    };
+    let other = i32::try_from(other).unwrap_or(k);
+    [
+        naf_terms(k, slots),
+        binary_terms(k, slots),
+        binary_terms(other, slots),
+    ]
+}
+
+/// The decomposition of `k` onto `kept` (plus whatever it adds): of [`decompositions`], the
+/// one adding fewest keys to `kept`, then the shortest.
 fn decomposition(k: i32, slots: u32, kept: &BTreeSet<(u32, i32)>) -> Vec<i32> {
     let new_keys = |terms: &[i32]| {
         terms
@@ -127,12 +148,31 @@ fn decomposition(k: i32, slots: u32, kept: &BTreeSet<(u32, i32)>) -> Vec<i32> {
             .collect::<BTreeSet<_>>()
             .len()
     };
-    let naf = naf_terms(k, slots);
-    let binary = binary_terms(k, slots);
-    if (new_keys(&binary), binary.len()) < (new_keys(&naf), naf.len()) {
-        binary
+    decompositions(k, slots)
+        .into_iter()
+        .min_by_key(|terms| (new_keys(terms), terms.len()))
+        .unwrap_or_default()
+}
+
+/// The keys needed when `kept` keeps its key and every offset of `dropped` is decomposed,
+/// either each onto what is kept so far (fewest new keys first) or all onto positive powers
+/// of two (a base that expresses every offset): whichever needs fewer keys.
+fn cover(kept: &[(u32, i32)], dropped: &[(u32, i32)]) -> BTreeSet<(u32, i32)> {
+    let mut greedy: BTreeSet<(u32, i32)> = kept.iter().copied().collect();
+    for &(n, k) in dropped {
+        let terms = decomposition(k, n, &greedy);
+        greedy.extend(terms.into_iter().map(|t| (n, t)));
+    }
+    let mut positive: BTreeSet<(u32, i32)> = kept.iter().copied().collect();
+    for &(n, k) in dropped {
+        let [_, binary, other] = decompositions(k, n);
+        let terms = if k > 0 { binary } else { other };
+        positive.extend(terms.into_iter().map(|t| (n, t)));
+    }
+    if positive.len() < greedy.len() {
+        positive
     } else {
-        naf
+        greedy
     }
 }
 
@@ -149,11 +189,7 @@ fn choose_kept(
     by_use.sort_by_key(|key| (std::cmp::Reverse(uses[key]), key.1.unsigned_abs(), key.1));
     let mut fewest = usize::MAX;
     for kept_count in (0..=budget.min(by_use.len())).rev() {
-        let mut kept: BTreeSet<(u32, i32)> = by_use[..kept_count].iter().copied().collect();
-        for &(n, k) in &by_use[kept_count..] {
-            let terms = decomposition(k, n, &kept);
-            kept.extend(terms.into_iter().map(|t| (n, t)));
-        }
+        let kept = cover(&by_use[..kept_count], &by_use[kept_count..]);
         if kept.len() <= budget {
             return Ok(kept);
         }
