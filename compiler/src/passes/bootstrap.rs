@@ -12,7 +12,8 @@
 //!
 //! The placement is lazy and greedy, like interval covering on a chain: run the levels pass;
 //! when it runs out of levels at some value, bootstrap the latest preferred candidate among
-//! that value's ancestors that comes after every bootstrap already on its path; repeat. A
+//! that value's ancestors that no chosen bootstrap already refreshes (ancestors reached
+//! without passing through a bootstrapped value); repeat. A
 //! candidate whose conversion to the bootstrap input itself runs out of levels is dropped and
 //! an earlier one taken. Finally each chosen bootstrap is removed again if the program still
 //! fits without it, so the count is minimal for the chosen set.
@@ -104,11 +105,16 @@ impl Graph {
         graph
     }
 
-    /// `value` and everything it is computed from.
-    fn ancestors(&self, value: Value) -> HashSet<Value> {
+    /// `value` and what it is computed from without passing through a bootstrapped value
+    /// (whatever lies behind a bootstrap is refreshed by it; the bootstrapped values are
+    /// included, not expanded).
+    fn unrefreshed_ancestors(&self, value: Value, chosen: &BTreeSet<Value>) -> HashSet<Value> {
         let mut seen = HashSet::from([value]);
         let mut stack = vec![value];
         while let Some(v) = stack.pop() {
+            if chosen.contains(&v) {
+                continue;
+            }
             for &a in self.operands.get(&v).into_iter().flatten() {
                 if seen.insert(a) {
                     stack.push(a);
@@ -119,28 +125,28 @@ impl Graph {
     }
 
     /// The candidate to bootstrap so that `at` no longer runs out: among `at`'s ancestors
-    /// after every chosen bootstrap on its path, the latest activation input, else the latest
-    /// candidate.
+    /// not behind a chosen bootstrap, the latest activation input, else the latest candidate.
     fn choose(
         &self,
         at: Value,
         chosen: &BTreeSet<Value>,
         unusable: &HashSet<Value>,
     ) -> Option<Value> {
-        let ancestors = self.ancestors(at);
-        let mut before_refresh = HashSet::new();
-        for c in chosen.iter().filter(|c| ancestors.contains(c)) {
-            before_refresh.extend(self.ancestors(*c));
-        }
-        let eligible = ancestors.iter().copied().filter(|v| {
-            self.candidates.contains(v) && !before_refresh.contains(v) && !unusable.contains(v)
-        });
+        let eligible: Vec<Value> = self
+            .unrefreshed_ancestors(at, chosen)
+            .into_iter()
+            .filter(|v| self.candidates.contains(v) && !chosen.contains(v) && !unusable.contains(v))
+            .collect();
         let latest = |vs: &mut dyn Iterator<Item = Value>| {
             vs.max_by_key(|v| self.position.get(v).copied().unwrap_or(0))
         };
-        let all: Vec<Value> = eligible.collect();
-        latest(&mut all.iter().copied().filter(|v| !self.interior.contains(v)))
-            .or_else(|| latest(&mut all.iter().copied()))
+        latest(
+            &mut eligible
+                .iter()
+                .copied()
+                .filter(|v| !self.interior.contains(v)),
+        )
+        .or_else(|| latest(&mut eligible.iter().copied()))
     }
 }
 

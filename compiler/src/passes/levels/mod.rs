@@ -100,12 +100,11 @@ pub struct LevelsOutcome {
 }
 
 /// A constant or plaintext factor whose encoding scale is not chosen yet.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 enum Factor {
     Const(f64),
-    /// The unscheduled program's `plain` value (it names the recipe for caching) and its
-    /// recipe.
-    Plain(Value, Recipe),
+    /// The unscheduled program's `plain` value (its recipe is looked up when emitted).
+    Plain(Value),
 }
 
 /// What identifies a factor in the product cache.
@@ -116,7 +115,7 @@ enum FactorKey {
 }
 
 /// The state of one value of the unscheduled program in the rebuilt one.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 enum State {
     /// An emitted ciphertext; `pending` when it owes one rescale.
     Fixed { value: Value, pending: bool },
@@ -304,7 +303,7 @@ impl Rebuild {
         }
         let key = match factor {
             Factor::Const(value) => FactorKey::Const(value.to_bits()),
-            Factor::Plain(plain, _) => FactorKey::Plain(*plain),
+            Factor::Plain(plain) => FactorKey::Plain(*plain),
         };
         let key = (src, key, level, scale.clone());
         if let Some(&done) = self.products.get(&key) {
@@ -319,11 +318,10 @@ impl Rebuild {
                     scale,
                 },
             )?,
-            Factor::Plain(_, recipe) => {
+            Factor::Plain(old) => {
+                let recipe = self.recipe(*old)?;
                 let slots = self.ty(src).slots;
-                let plain = self
-                    .b
-                    .plain(recipe.clone(), Type::plain(level, scale, slots))?;
+                let plain = self.b.plain(recipe, Type::plain(level, scale, slots))?;
                 self.b.mul_plain(src, plain)?
             }
         };

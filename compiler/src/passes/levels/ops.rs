@@ -94,14 +94,14 @@ impl Rebuild {
                 );
             }
             (Opcode::MulPlain, _) => {
-                let recipe = self.recipe(arg(1))?;
+                self.recipe(arg(1))?;
                 let state = self.state(arg(0))?;
                 let src = self.settle(state)?;
                 self.states.insert(
                     result.ok_or_else(|| unsupported("no result"))?,
                     State::Deferred {
                         src,
-                        factor: Factor::Plain(arg(1), recipe),
+                        factor: Factor::Plain(arg(1)),
                     },
                 );
             }
@@ -170,7 +170,7 @@ impl Rebuild {
         Ok(())
     }
 
-    fn recipe(&self, plain: Value) -> Result<Recipe, LevelsError> {
+    pub(super) fn recipe(&self, plain: Value) -> Result<Recipe, LevelsError> {
         self.plains
             .get(&plain)
             .cloned()
