@@ -11,8 +11,8 @@
 //!    keys pass is re-run with fewer keys (trading key switches for key memory) until the
 //!    peak fits or the keys cannot shrink further.
 //!
-//! The verifier runs after every pass ([`PassOptions::verify`]), with the chain facts when
-//! given. `docs/passes.md` describes each pass and its report.
+//! The verifier runs on the incoming program and after every pass (unless
+//! [`PassOptions::skip_verify`]), with the chain facts when given. `docs/passes.md` describes each pass and its report.
 
 pub mod bootstrap;
 pub mod keys;
@@ -138,6 +138,14 @@ fn pipeline(
     options: &PassOptions,
     dump: bool,
 ) -> Result<(Program, PassReport, Vec<PassDump>), PassError> {
+    if !options.skip_verify {
+        // The unscheduled program's own rules (operand counts and kinds, definitions before
+        // use): the passes index operands by the op table.
+        fhec_ir::verify(&program).map_err(|errors| PassError::Verify {
+            pass: "lowering",
+            errors,
+        })?;
+    }
     let mut dumps = Vec::new();
     let text = |pass: &'static str, program: &Program| {
         dump.then(|| PassDump {

@@ -17,6 +17,9 @@ impl Rebuild {
             at: fhec_ir::inst_text(data),
             message: message.into(),
         };
+        if data.args.len() != data.opcode.operands().len() {
+            return Err(unsupported("operand count differs from the op table's"));
+        }
         match (data.opcode, &data.imm) {
             (Opcode::Input, Immediate::Io(spec)) => {
                 let result = result.ok_or_else(|| unsupported("input without result"))?;
