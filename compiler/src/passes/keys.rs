@@ -300,7 +300,9 @@ fn decompose(program: &mut Program, kept: &BTreeSet<(u32, i32)>) -> Result<usize
         if data.opcode.key() != KeyNeed::Rotation {
             continue;
         }
-        let source = data.args[0];
+        let Some(&source) = data.args.first() else {
+            continue;
+        };
         let Some(slots) = program.value_type(source).map(|t| t.slots) else {
             continue;
         };
