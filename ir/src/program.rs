@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// The serialized format version this crate writes; older or newer files are refused.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2: key sets carry per-key level caps, instructions a layer, metadata a source.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// The BLAKE3 (or other 256-bit) hash of the model graph a program was compiled from, so a
 /// stale artifact is detected. Printed and serialized as 64 lowercase hex digits.

@@ -101,12 +101,12 @@ fn syntax_errors_name_the_line() {
 #[test]
 fn header_errors_name_the_line() {
     check(
-        "program version=2",
+        "program version=3",
         1,
-        "format version 2 is not supported (this fhec reads version 1)",
+        "format version 3 is not supported (this fhec reads version 2)",
     );
     check(
-        "program version=1, graph=abc",
+        "program version=2, graph=abc",
         1,
         "graph hash must be 64 hex digits",
     );

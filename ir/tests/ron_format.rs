@@ -4,7 +4,7 @@
 use fhec_ir::{FORMAT_VERSION, Program, RonError, parse, verify};
 
 const PROGRAM: &str = r#"
-program version=1, graph=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+program version=2, graph=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 params "(log_n:13,primes:[60,40,40])"
 keys rotate=[-1@1, 2@1], conjugate=1, relin=none
 bootstrap in=<l=0, s=2^40>, out=<l=2, s=2^40>
