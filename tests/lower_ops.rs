@@ -3,16 +3,21 @@
 //! tensors and weights: convolutions 3×3 stride 1 and 2 (gap 1 → 2 → 4), 1×1 stride 2,
 //! channel-wise affine (a lone BatchNorm), average pooling, global average pooling with a
 //! fully connected layer, Flatten of a spatial tensor, additions with equal and with
-//! different layouts (a layout change inserted), and a tensor spread over several ciphertexts.
+//! different layouts (a layout change inserted), a tensor spread over several ciphertexts,
+//! and a whole small ResNet.
 
 #[path = "../compiler/tests/lower_support/mod.rs"]
 mod lower_support;
+
+#[path = "../compiler/tests/common/mod.rs"]
+mod common;
 
 use fhec_compiler::graph::TensorGraph;
 use fhec_compiler::linear::WeightPlaintexts;
 use fhec_compiler::lower::bindings::graph_weights;
 use fhec_compiler::lower::io::{descriptions, unpack};
 use fhec_compiler::lower::{CompileOptions, compile};
+use fhec_compiler::model::Activation;
 use fhec_compiler::reference::{ActivationMode, ApproxActivations, forward_with};
 use fhec_compiler::stats::program_stats;
 use fhec_runtime::exec::{ClearBackend, run};
@@ -20,17 +25,54 @@ use lower_support::{Rng, approximations, graph, model, relu};
 use ndarray::ArrayD;
 use std::collections::BTreeMap;
 
+/// Records the largest `|x|` entering each activation node while applying the exact function.
+struct MaxAbs;
+
+impl ActivationMode for MaxAbs {
+    type Observed = BTreeMap<usize, f32>;
+
+    fn start(&self) -> Self::Observed {
+        BTreeMap::new()
+    }
+
+    fn activate(
+        &self,
+        node: usize,
+        kind: Activation,
+        x: &ArrayD<f32>,
+        seen: &mut Self::Observed,
+    ) -> ArrayD<f32> {
+        let peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let entry = seen.entry(node).or_insert(0.0);
+        *entry = entry.max(peak);
+        x.mapv(|v| kind.apply(v))
+    }
+
+    fn merge(&self, into: &mut Self::Observed, other: Self::Observed) {
+        into.extend(other);
+    }
+}
+
 /// Compiles `graph`, runs it on random inputs on the clear backend and checks every output
-/// element against the tensor executor; returns the compiled program's layer names and ops.
+/// element against the tensor executor with the same polynomials (degree 15, each on 1.25 ×
+/// the largest input its activation sees); returns the compiled program's layer names and ops.
 fn check(graph: &TensorGraph, options: &CompileOptions, seed: u64) -> Vec<(String, String)> {
-    let approx = approximations(graph, &relu(64.0, 15));
-    let compiled = compile(graph, &approx, options).expect("compiles");
     let mut rng = Rng::new(seed);
     let tensors: Vec<ArrayD<f32>> = graph
         .inputs
         .iter()
         .map(|&id| rng.tensor(&graph.node(id).shape))
         .collect();
+    let mut peaks = BTreeMap::new();
+    forward_with(graph, &tensors, &MaxAbs, &mut peaks).unwrap();
+    let approx: BTreeMap<String, _> = peaks
+        .iter()
+        .map(|(&node, &peak)| {
+            let bound = 1.25 * f64::from(peak).max(1e-3);
+            (graph.nodes[node].name.clone(), relu(bound, 15))
+        })
+        .collect();
+    let compiled = compile(graph, &approx, options).expect("compiles");
     let mut bound = BTreeMap::new();
     for description in descriptions(&compiled.program, false).unwrap() {
         let position = graph
@@ -38,7 +80,15 @@ fn check(graph: &TensorGraph, options: &CompileOptions, seed: u64) -> Vec<(Strin
             .iter()
             .position(|&id| graph.node(id).name == description.tensor)
             .unwrap();
-        let values: Vec<f64> = tensors[position].iter().map(|&v| f64::from(v)).collect();
+        let plane = tensors[position].len() / description.shape[0];
+        let values: Vec<f64> = tensors[position]
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| match &description.preprocess {
+                Some(pre) => f64::from(pre.apply(i / plane, v)),
+                None => f64::from(v),
+            })
+            .collect();
         bound.insert(description.spec_name(), description.pack(&values).unwrap());
     }
     let plaintexts = WeightPlaintexts::new(graph_weights(graph));
@@ -247,4 +297,39 @@ fn tensors_over_several_ciphertexts() {
         ..CompileOptions::default()
     };
     check(&g, &options, 8);
+}
+
+/// A whole CIFAR-style ResNet-8 (BatchNorm folded by the frontend, option-B shortcuts, GAP,
+/// fc) on 8×8 images: the clear run equals the tensor level, the stages get gaps 1, 2, 4, and
+/// every range normalisation is folded (no constant product outside the activations).
+#[test]
+fn small_resnet_matches_the_tensor_level_with_folded_ranges() {
+    let (ron, specs) = common::cifar_resnet(1, 4, 8);
+    let specs: Vec<(&str, &[usize])> = specs
+        .iter()
+        .map(|(name, shape)| (name.as_str(), shape.as_slice()))
+        .collect();
+    let g = graph(&ron, &specs, 19);
+    check(&g, &CompileOptions::default(), 9);
+    let approx = approximations(&g, &relu(64.0, 15));
+    let compiled = compile(&g, &approx, &CompileOptions::default()).unwrap();
+    assert_eq!(compiled.layouts.slots, 256);
+    let gaps: Vec<usize> = g
+        .nodes
+        .iter()
+        .zip(&compiled.layouts.layouts)
+        .filter(|(n, _)| matches!(n.op, fhec_compiler::graph::TensorOp::Add))
+        .map(|(_, l)| l.params().gap[0])
+        .collect();
+    assert_eq!(gaps, [1, 2, 4]);
+    let stats = program_stats(&compiled.program, &compiled.layers, &compiled.inst_layers);
+    for layer in &stats.layers {
+        if layer.op != "Relu" {
+            assert_eq!(
+                layer.counts.mul_const, 0,
+                "{}: a factor conversion",
+                layer.name
+            );
+        }
+    }
 }
