@@ -107,3 +107,54 @@ fn compile_and_run_errors_name_the_file() {
     let message = failure(&fhec(&["run", bogus.to_str().unwrap(), "--images", "3..3"]));
     assert!(message.contains("empty"), "{message}");
 }
+
+/// A model without activations needs no calibration data: `compile` writes the program,
+/// prints the stats table and the dump after lowering.
+#[test]
+fn compile_without_data_prints_stats_and_dump() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("tiny.ron");
+    std::fs::write(
+        &model,
+        r#"Model(name: "tiny", weights: ModelDir("tiny.safetensors"),
+            inputs: [Input(name: "x", shape: [2, 4, 4])],
+            nodes: [Node(name: "conv", op: Conv2d(weight: "conv.weight", padding: 1), inputs: ["x"])],
+            output: "conv")"#,
+    )
+    .unwrap();
+    let weight = fhec_compiler::weights::WeightTensor {
+        shape: vec![2, 2, 3, 3],
+        data: (0..36).map(|i| i as f32 / 36.0).collect(),
+    };
+    fhec_compiler::weights::write_safetensors(
+        &dir.path().join("tiny.safetensors"),
+        &[("conv.weight".into(), weight)],
+    )
+    .unwrap();
+    let program = dir.path().join("tiny.program.ron");
+    let out = success(&fhec(&[
+        "compile",
+        model.to_str().unwrap(),
+        "-o",
+        program.to_str().unwrap(),
+        "--stats",
+        "--dump-after",
+        "lower",
+    ]));
+    assert!(out.contains("rotate_hoisted"), "{out}");
+    let total = out.lines().find(|l| l.starts_with("total")).unwrap();
+    let numbers: Vec<&str> = total.split_whitespace().collect();
+    assert_eq!(numbers[1..5], ["8", "5", "0", "18"], "{total}");
+    let text = std::fs::read_to_string(&program).unwrap();
+    let parsed = fhec_ir::Program::from_ron(&text).unwrap();
+    fhec_ir::verify(&parsed).unwrap();
+    let message = failure(&fhec(&[
+        "compile",
+        model.to_str().unwrap(),
+        "-o",
+        program.to_str().unwrap(),
+        "--dump-after",
+        "levels",
+    ]));
+    assert!(message.contains("--dump-after levels"), "{message}");
+}

@@ -231,3 +231,85 @@ impl fmt::Display for ProgramStats {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fhec_ir::{BootstrapSpec, Builder, IoSpec, Opaque, Recipe, Scale, ScaledConst, Type};
+
+    fn io(name: &str) -> IoSpec {
+        IoSpec {
+            name: name.into(),
+            layout: Opaque::from_ron("()").unwrap(),
+        }
+    }
+
+    #[test]
+    fn depth_rules_and_attribution() {
+        let one = Scale::one();
+        let mut b = Builder::new();
+        b.set_bootstrap(BootstrapSpec {
+            input_level: 0,
+            input_scale: one.clone(),
+            output_level: 0,
+            output_scale: one.clone(),
+        });
+        let x = b.input(io("x"), Type::cipher(0, one.clone(), 8)).unwrap();
+        let p = b
+            .plain(Recipe::new("w"), Type::plain(0, one.clone(), 8))
+            .unwrap();
+        let y = b.mul_plain(x, p).unwrap(); // depth 1
+        let r = b.rotate_hoisted(y, vec![1, 2]).unwrap();
+        let lift = |value| ScaledConst {
+            value,
+            scale: one.clone(),
+        };
+        let z = b.mul_const(r[0], lift(1.0)).unwrap(); // a lift: still 1
+        let w = b.mul(z, r[1]).unwrap(); // 2
+        let h = b.mul_const(w, lift(0.5)).unwrap(); // 3
+        let layer0_end = b.program().order().len();
+        let boot = b.bootstrap(h).unwrap(); // 0, attributed by operand
+        let v = b.mul(boot, boot).unwrap(); // 1
+        b.output(v, io("y")).unwrap();
+        let program = b.finish();
+        let order = program.order().to_vec();
+        let mut inst_layers: HashMap<Inst, usize> =
+            order[..layer0_end].iter().map(|&i| (i, 0)).collect();
+        inst_layers.insert(order[layer0_end + 1], 1);
+        let layers = [
+            Layer {
+                name: "a".into(),
+                op: "A".into(),
+            },
+            Layer {
+                name: "b".into(),
+                op: "B".into(),
+            },
+        ];
+        let stats = program_stats(&program, &layers, &inst_layers);
+        let a = &stats.layers[0].counts;
+        assert_eq!(
+            (
+                a.rotations,
+                a.hoisted,
+                a.ct_pt,
+                a.ct_ct,
+                a.mul_const,
+                a.plaintexts
+            ),
+            (2, 2, 1, 1, 2, 1)
+        );
+        assert_eq!(a.depth, 3);
+        assert_eq!(
+            a.bootstraps, 1,
+            "the unattributed bootstrap follows its operand"
+        );
+        let b = &stats.layers[1].counts;
+        assert_eq!((b.ct_ct, b.depth), (1, 1));
+        assert_eq!(
+            stats.total.depth, 1,
+            "the output is one product after the bootstrap"
+        );
+        assert_eq!(stats.total.ct_ct, 2);
+    }
+}

@@ -115,8 +115,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }),
         ..CompileOptions::default()
     };
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_message(format!("{}: lowering", graph.name));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
     let compiled = compile(graph, &approximations, &options)
-        .with_context(|| format!("{}: lowering", args.model.model.display()))?;
+        .with_context(|| format!("{}: lowering", args.model.model.display()));
+    spinner.finish_and_clear();
+    let compiled = compiled?;
     let text = compiled
         .program
         .to_ron()
