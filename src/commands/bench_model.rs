@@ -6,7 +6,9 @@
 //! report/bench-model shape: per image its index, label, class, the exact model's class and
 //! time, plus the median/min/max time and the peak resident set size.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::bail;
 use fhec_compiler::data::DataDirSearch;
@@ -72,6 +74,10 @@ struct ModelReport {
     predicted_peak_bytes: Option<u64>,
     time_s: TimeSummary,
     images: Vec<ImageEntry>,
+    /// Seconds spent loading (program, model, weights, data) and running.
+    phases: BTreeMap<&'static str, f64>,
+    /// Per-layer times: not measured yet (the layer side table is not in `program.ron`).
+    layers: Vec<()>,
 }
 
 /// Times the program on the images.
@@ -80,11 +86,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         bail!("--backend ckks: running a program on the CKKS backend is not built yet");
     }
     let data = DataDirSearch::from_process(args.data.clone());
+    let load_start = Instant::now();
     let session = ClearSession::load(&args.program, args.weights.as_deref(), &data)?;
     session.check_image_model()?;
     let images = args.images.0.clone();
     let batch = load_test_images(&data, &images)?;
+    let load_s = load_start.elapsed().as_secs_f64();
     let (pool, threads) = thread_pool(args.threads)?;
+    let run_start = Instant::now();
     let bar = progress_bar(images.len() + 1, "bench model".into(), "images")?;
     let results: Vec<ImageResult> = pool.install(|| {
         let plaintexts = session.plaintexts();
@@ -100,6 +109,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .collect::<anyhow::Result<Vec<_>>>()
     })?;
     bar.finish_and_clear();
+    let phases = BTreeMap::from([
+        ("load_s", load_s),
+        ("run_s", run_start.elapsed().as_secs_f64()),
+    ]);
     let mut times: Vec<f64> = results.iter().map(|r| r.time_s).collect();
     times.sort_by(f64::total_cmp);
     let time_s = TimeSummary {
@@ -134,6 +147,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 precision_bits: r.precision_bits,
             })
             .collect(),
+        phases,
+        layers: Vec::new(),
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

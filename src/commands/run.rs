@@ -27,7 +27,7 @@ use fhec_compiler::linear::{WeightPlaintexts, Weights};
 use fhec_compiler::lower::bindings::graph_weights;
 use fhec_compiler::lower::io::{descriptions, program_source, unpack};
 use fhec_compiler::lower::{IoDescription, graph_hash};
-use fhec_compiler::reference::{ApproxActivations, Exact, arg_max, forward_with};
+use fhec_compiler::reference::{ActivationMode, ApproxActivations, Exact, arg_max, forward_with};
 use fhec_ir::Program;
 use fhec_runtime::exec::{ClearBackend, run as exec_run};
 use ndarray::{ArrayD, IxDyn};
@@ -231,9 +231,7 @@ impl ClearSession {
             pixels.iter().map(|&p| f32::from(p)).collect(),
         )?;
         let exact = forward_with(&self.graph, std::slice::from_ref(&image), &Exact, &mut ())?;
-        let mut seen = Vec::new();
-        use fhec_compiler::reference::ActivationMode;
-        seen.extend(self.approx.start());
+        let mut seen = self.approx.start();
         let approx = forward_with(&self.graph, &[image], &self.approx, &mut seen)?;
         Ok((
             exact.iter().copied().collect(),
