@@ -186,24 +186,39 @@ impl LinearMap {
         mut coef: impl FnMut(Coef) -> Result<f64, LinearError>,
     ) -> Result<BlockValues, LinearError> {
         let rows = self.to.period();
-        let mut base = BlockValues::new();
+        // Diagonals by (out_ct, in_ct, d) in a flat store, found through a dense index over
+        // blocks × folded offsets (a hash lookup per entry costs more than the entry itself).
+        type Key = (usize, usize, i64);
+        let (p, in_cts) = (self.from.period(), self.from.cts());
+        let mut index = vec![u32::MAX; self.to.cts() * in_cts * p];
+        let mut store: Vec<(Key, Vec<f64>)> = Vec::new();
         let mut failure = None;
         self.for_each_slot_entry(|e| {
             if failure.is_some() || only.is_some_and(|b| b != (e.out_ct, e.in_ct)) {
                 return;
             }
-            match coef(e.coef) {
-                Ok(value) => {
-                    base.entry((e.out_ct, e.in_ct))
-                        .or_default()
-                        .entry(e.diagonal)
-                        .or_insert_with(|| vec![0.0; rows])[e.out_slot] += value
+            let value = match coef(e.coef) {
+                Ok(value) => value,
+                Err(error) => {
+                    failure = Some(error);
+                    return;
                 }
-                Err(error) => failure = Some(error),
+            };
+            let offset = e.diagonal.rem_euclid(p as i64) as usize;
+            let cell = &mut index[(e.out_ct * in_cts + e.in_ct) * p + offset];
+            if *cell == u32::MAX {
+                *cell = store.len() as u32;
+                store.push(((e.out_ct, e.in_ct, e.diagonal), vec![0.0; rows]));
             }
+            let at = *cell as usize;
+            store[at].1[e.out_slot] += value;
         })?;
         if let Some(error) = failure {
             return Err(error);
+        }
+        let mut base = BlockValues::new();
+        for ((o, i, d), values) in store {
+            base.entry((o, i)).or_default().insert(d, values);
         }
         let (n, p) = (self.from.slots(), self.from.period());
         let mut blocks = BlockValues::new();

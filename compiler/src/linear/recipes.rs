@@ -301,10 +301,21 @@ impl WeightPlaintexts {
             RecipeError::new(recipe, format!("diagonal {d} is zero in this block"))
         })?;
         let gain = real(recipe, "gain", 1.0)?;
-        let n = slots as i64;
-        Ok((0..n)
-            .map(|j| gain * values[(j + rot).rem_euclid(n) as usize])
-            .collect())
+        if values.len() != slots {
+            return Err(RecipeError::new(
+                recipe,
+                format!("the map has {} slots, the plaintext {slots}", values.len()),
+            ));
+        }
+        // Slot j holds values[(j + rot) mod n]: the tail from the shift, then the head.
+        let shift = rot.rem_euclid(slots as i64) as usize;
+        let mut out = Vec::with_capacity(slots);
+        out.extend_from_slice(&values[shift..]);
+        out.extend_from_slice(&values[..shift]);
+        if gain != 1.0 {
+            out.iter_mut().for_each(|v| *v *= gain);
+        }
+        Ok(out)
     }
 
     fn per_element(
