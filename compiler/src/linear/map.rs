@@ -49,7 +49,12 @@ impl DiagonalSet {
 /// The signed representative in `(-p/2, p/2]` of `value mod p`.
 pub fn fold(value: i64, period: usize) -> i64 {
     let p = period as i64;
-    let r = value.rem_euclid(p);
+    // Layout periods are powers of two: a mask is the Euclidean remainder, without a division.
+    let r = if period.is_power_of_two() {
+        value & (p - 1)
+    } else {
+        value.rem_euclid(p)
+    };
     if r > p / 2 { r - p } else { r }
 }
 
@@ -204,7 +209,8 @@ impl LinearMap {
                     return;
                 }
             };
-            let offset = e.diagonal.rem_euclid(p as i64) as usize;
+            // Layout periods are powers of two (checked by `Layout::new`).
+            let offset = (e.diagonal & (p as i64 - 1)) as usize;
             let cell = &mut index[(e.out_ct * in_cts + e.in_ct) * p + offset];
             if *cell == u32::MAX {
                 *cell = store.len() as u32;

@@ -237,12 +237,15 @@ impl WeightPlaintexts {
     }
 
     fn map_diagonals(&self, recipe: &Recipe) -> Result<MapDiagonals, RecipeError> {
-        let mut key = recipe.clone();
-        key.selectors.remove("block");
-        key.selectors.remove("diag");
-        key.selectors.remove("rot");
-        key.selectors.remove("gain");
-        let key = key.to_string();
+        // The map is determined by the source and the selectors other than the per-plaintext
+        // ones (block, diagonal, rotation, gain).
+        let mut key = recipe.source.clone();
+        for (name, value) in &recipe.selectors {
+            if !matches!(name.as_str(), "block" | "diag" | "rot" | "gain") {
+                use std::fmt::Write;
+                let _ = write!(key, " {name}={value}");
+            }
+        }
         if let Ok(mut cache) = self.cache.lock()
             && let Some(at) = cache.iter().position(|(k, _)| *k == key)
         {
