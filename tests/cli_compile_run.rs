@@ -157,4 +157,10 @@ fn compile_without_data_prints_stats_and_dump() {
         "levels",
     ]));
     assert!(message.contains("--dump-after levels"), "{message}");
+
+    // The model changes after compiling: `run` refuses the stale program before reading data.
+    let text = std::fs::read_to_string(&model).unwrap();
+    std::fs::write(&model, text.replace("padding: 1", "padding: 0")).unwrap();
+    let message = failure(&fhec(&["run", program.to_str().unwrap(), "--images", "0"]));
+    assert!(message.contains("graph hash differs"), "{message}");
 }
