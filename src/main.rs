@@ -23,6 +23,10 @@ enum Command {
     Check(commands::check::Args),
     /// Plaintext reference accuracy on the CIFAR-10 test set (JSON).
     Plain(commands::plain::Args),
+    /// Calibrate, choose the activations' polynomials and lower the model to an HE program.
+    Compile(commands::compile::Args),
+    /// Run a compiled program on test images (clear backend) and compare with the model.
+    Run(commands::run::Args),
     /// Benchmarks, JSON on stdout with --json (DESIGN §10).
     Bench(commands::bench::BenchArgs),
 }
@@ -33,6 +37,8 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Import(args) => commands::import::run(args),
         Command::Check(args) => commands::check::run(args),
         Command::Plain(args) => commands::plain::run(args),
+        Command::Compile(args) => commands::compile::run(args),
+        Command::Run(args) => commands::run::run(args),
         Command::Bench(args) => commands::bench::run(args),
     }
 }

@@ -6,7 +6,9 @@
 //! directory rule ([`data`]) and the tensor-level reference executor ([`reference`]). Then
 //! the foundations of the lowering: slot layouts ([`layout`]), linear maps as generalised
 //! diagonals emitted with baby-step giant-step ([`linear`]), and polynomial activations
-//! ([`poly`]), chosen per activation from the ranges [`calibrate`] measures on training images.
+//! ([`poly`]), chosen per activation from the ranges [`calibrate`] measures on training images,
+//! and the whole-graph lowering ([`lower`], entry point [`compile`]) with per-layer statistics
+//! ([`stats`]).
 
 pub mod calibrate;
 pub mod data;
@@ -15,11 +17,14 @@ pub mod frontend;
 pub mod graph;
 pub mod layout;
 pub mod linear;
+pub mod lower;
 pub mod model;
 pub mod onnx;
 pub mod passes;
 pub mod poly;
 pub mod reference;
+pub mod stats;
 pub mod weights;
 
 pub use error::FrontendError;
+pub use lower::{CompileOptions, Compiled, LowerError, compile};

@@ -33,6 +33,8 @@ pub struct BenchArgs {
 enum BenchTarget {
     /// Core CKKS operations: NTT, ct×ct, rotations, ct×pt, encode, encrypt, decrypt, keygen.
     Ckks(CkksBenchArgs),
+    /// A compiled program's per-image time on a backend.
+    Model(super::bench_model::Args),
 }
 
 /// Options of `fhec bench ckks`.
@@ -106,6 +108,7 @@ struct OpReport {
 pub fn run(args: BenchArgs) -> Result<()> {
     match args.target {
         BenchTarget::Ckks(args) => run_ckks(args),
+        BenchTarget::Model(args) => super::bench_model::run(args),
     }
 }
 
@@ -146,16 +149,7 @@ fn run_ckks(args: CkksBenchArgs) -> Result<()> {
     if args.hoisted < 2 {
         bail!("--hoisted must be at least 2 (one rotation plus extra ones)");
     }
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if threads == 0 {
-        bail!("--threads must be at least 1");
-    }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .context("cannot start the thread pool")?;
+    let (pool, threads) = super::run::thread_pool(args.threads)?;
     let params = CkksParams::new(literal_for(args.log_n)?)
         .with_context(|| format!("parameters for log N = {}", args.log_n))?;
     let report = pool.install(|| measure(params, &args, threads))?;

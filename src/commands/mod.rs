@@ -1,6 +1,9 @@
 //! One module per `fhec` subcommand.
 
 pub mod bench;
+pub mod bench_model;
 pub mod check;
+pub mod compile;
 pub mod import;
 pub mod plain;
+pub mod run;

@@ -11,7 +11,7 @@
 use super::LinearError;
 use super::bsgs::{BsgsPlan, plan};
 use super::map::LinearMap;
-use super::recipes::{bias_recipe, diagonal_recipe};
+use super::recipes::{Scaling, scaled_bias_recipe, scaled_diagonal_recipe};
 use fhec_ir::{Builder, Scale, ScaledConst, Type, Value};
 use std::collections::HashMap;
 
@@ -93,6 +93,27 @@ pub fn emit_with(
     weight_scale: &Scale,
     plan: BsgsPlan,
 ) -> Result<LinearLowering, LinearError> {
+    emit_scaled(
+        builder,
+        map,
+        inputs,
+        weight_scale,
+        plan,
+        &Scaling::default(),
+    )
+}
+
+/// [`emit_with`] with the map's plaintexts scaled by `scaling` (recorded in the recipes'
+/// selectors): the output is `scaling.weight·(W x) + scaling.bias·b + scaling.offset`. A
+/// non-zero offset gives a map without bias tensor an additive plaintext of its own.
+pub fn emit_scaled(
+    builder: &mut Builder,
+    map: &LinearMap,
+    inputs: &[Value],
+    weight_scale: &Scale,
+    plan: BsgsPlan,
+    scaling: &Scaling,
+) -> Result<LinearLowering, LinearError> {
     let ty = input_type(builder, map, inputs)?;
     let product_scale = ty.scale.checked_mul(weight_scale).ok_or_else(|| {
         LinearError::Inputs(format!("scale {} times {weight_scale} overflows", ty.scale))
@@ -129,7 +150,14 @@ pub fn emit_with(
         for step in steps {
             let mut inner = None;
             for term in &step.terms {
-                let recipe = diagonal_recipe(map, o, term.in_ct, term.diagonal, -step.offset);
+                let recipe = scaled_diagonal_recipe(
+                    map,
+                    o,
+                    term.in_ct,
+                    term.diagonal,
+                    -step.offset,
+                    scaling.weight,
+                );
                 let weight = builder.plain(recipe, weight_type.clone())?;
                 plaintexts += 1;
                 let source = rotated.get(&(term.in_ct, term.baby)).ok_or_else(|| {
@@ -158,8 +186,9 @@ pub fn emit_with(
                 },
             )?,
         };
-        if let Some(bias) = &map.op().bias {
-            let recipe = bias_recipe(bias, map.to(), o);
+        let bias = map.op().bias.as_deref();
+        if scaling.needs_bias(bias.is_some()) {
+            let recipe = scaled_bias_recipe(bias, map.to(), o, scaling);
             let bias_type = Type::plain(ty.level, product_scale.clone(), ty.slots);
             let plain = builder.plain(recipe, bias_type)?;
             plaintexts += 1;

@@ -49,7 +49,12 @@ impl DiagonalSet {
 /// The signed representative in `(-p/2, p/2]` of `value mod p`.
 pub fn fold(value: i64, period: usize) -> i64 {
     let p = period as i64;
-    let r = value.rem_euclid(p);
+    // Layout periods are powers of two: a mask is the Euclidean remainder, without a division.
+    let r = if period.is_power_of_two() {
+        value & (p - 1)
+    } else {
+        value.rem_euclid(p)
+    };
     if r > p / 2 { r - p } else { r }
 }
 
@@ -186,24 +191,40 @@ impl LinearMap {
         mut coef: impl FnMut(Coef) -> Result<f64, LinearError>,
     ) -> Result<BlockValues, LinearError> {
         let rows = self.to.period();
-        let mut base = BlockValues::new();
+        // Diagonals by (out_ct, in_ct, d) in a flat store, found through a dense index over
+        // blocks × folded offsets (a hash lookup per entry costs more than the entry itself).
+        type Key = (usize, usize, i64);
+        let (p, in_cts) = (self.from.period(), self.from.cts());
+        let mut index = vec![u32::MAX; self.to.cts() * in_cts * p];
+        let mut store: Vec<(Key, Vec<f64>)> = Vec::new();
         let mut failure = None;
         self.for_each_slot_entry(|e| {
             if failure.is_some() || only.is_some_and(|b| b != (e.out_ct, e.in_ct)) {
                 return;
             }
-            match coef(e.coef) {
-                Ok(value) => {
-                    base.entry((e.out_ct, e.in_ct))
-                        .or_default()
-                        .entry(e.diagonal)
-                        .or_insert_with(|| vec![0.0; rows])[e.out_slot] += value
+            let value = match coef(e.coef) {
+                Ok(value) => value,
+                Err(error) => {
+                    failure = Some(error);
+                    return;
                 }
-                Err(error) => failure = Some(error),
+            };
+            // Layout periods are powers of two (checked by `Layout::new`).
+            let offset = (e.diagonal & (p as i64 - 1)) as usize;
+            let cell = &mut index[(e.out_ct * in_cts + e.in_ct) * p + offset];
+            if *cell == u32::MAX {
+                *cell = store.len() as u32;
+                store.push(((e.out_ct, e.in_ct, e.diagonal), vec![0.0; rows]));
             }
+            let at = *cell as usize;
+            store[at].1[e.out_slot] += value;
         })?;
         if let Some(error) = failure {
             return Err(error);
+        }
+        let mut base = BlockValues::new();
+        for ((o, i, d), values) in store {
+            base.entry((o, i)).or_default().insert(d, values);
         }
         let (n, p) = (self.from.slots(), self.from.period());
         let mut blocks = BlockValues::new();

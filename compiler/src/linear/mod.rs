@@ -21,10 +21,13 @@ pub mod op;
 pub mod recipes;
 
 pub use bsgs::{BsgsCost, BsgsPlan, GiantStep, Term, plan, plan_with};
-pub use emit::{LinearLowering, emit, emit_with};
+pub use emit::{LinearLowering, emit, emit_scaled, emit_with};
 pub use map::{BlockValues, DiagonalSet, LinearMap, fold};
 pub use op::{Coef, LinearOp, MapKind};
-pub use recipes::{WeightPlaintexts, Weights, bias_recipe, diagonal_recipe, mask_recipe};
+pub use recipes::{
+    Scaling, WeightPlaintexts, Weights, bias_recipe, diagonal_recipe, mask_recipe,
+    scaled_bias_recipe, scaled_diagonal_recipe,
+};
 
 /// Why a linear map could not be built, planned, emitted or materialised.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -13,6 +13,12 @@
 //! - **mask**: source `@mask`, `part="mask"`, `to=<layout>`, `ct=o`: one at every element slot
 //!   of ciphertext `o`, zero elsewhere.
 //!
+//! Optional selectors carry a [`Scaling`] (written only when it is not the identity, so plain
+//! maps print as before): `gain=g` on a diagonal multiplies it by `g`; on a bias `gain=g` and
+//! `offset=β` give `g·bias[c] + β` on element slots. A bias recipe whose source starts with `@`
+//! has no tensor (zero bias): it carries an offset only. The lowering folds an activation's
+//! range normalisation and the factors values carry between layers into these selectors.
+//!
 //! [`WeightPlaintexts`] implements [`PlaintextSource`] over named `f32` tensors; it computes
 //! all diagonals of a map in one pass over its entries and caches them, since a program asks
 //! for every diagonal of every block in turn. The cache keeps the [`MAP_CACHE`] most recently
@@ -34,6 +40,66 @@ pub type Weights = BTreeMap<String, ArrayD<f32>>;
 
 fn int(value: usize) -> Selector {
     Selector::Int(value as i64)
+}
+
+/// How a linear map's plaintexts are scaled: `y = weight·(W x) + bias·b + offset` on element
+/// slots. The identity is `weight = bias = 1`, `offset = 0`.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct Scaling {
+    /// Multiplies every diagonal (the weights, or the constants of weightless maps).
+    pub weight: f64,
+    /// Multiplies the bias tensor.
+    pub bias: f64,
+    /// Added to every element slot of the output.
+    pub offset: f64,
+}
+
+impl Default for Scaling {
+    fn default() -> Self {
+        Scaling {
+            weight: 1.0,
+            bias: 1.0,
+            offset: 0.0,
+        }
+    }
+}
+
+impl Scaling {
+    /// Whether the map needs an additive plaintext: a bias tensor or a non-zero offset.
+    pub fn needs_bias(&self, has_tensor: bool) -> bool {
+        has_tensor || self.offset != 0.0
+    }
+}
+
+/// The recipe of diagonal `diagonal` of block `(out_ct, in_ct)` of `map`, pre-rotated by
+/// `rotation`, multiplied by `gain` (written as a selector when it is not 1).
+pub fn scaled_diagonal_recipe(
+    map: &LinearMap,
+    out_ct: usize,
+    in_ct: usize,
+    diagonal: i64,
+    rotation: i64,
+    gain: f64,
+) -> Recipe {
+    let recipe = diagonal_recipe(map, out_ct, in_ct, diagonal, rotation);
+    if gain == 1.0 {
+        recipe
+    } else {
+        recipe.with("gain", Selector::Float(gain))
+    }
+}
+
+/// The recipe of the additive plaintext of ciphertext `ct` of `to`: the bias tensor `name`
+/// (none: zero) scaled by `scaling.bias`, plus `scaling.offset` on element slots.
+pub fn scaled_bias_recipe(name: Option<&str>, to: &Layout, ct: usize, scaling: &Scaling) -> Recipe {
+    let mut recipe = bias_recipe(name.unwrap_or("@none"), to, ct);
+    if name.is_some() && scaling.bias != 1.0 {
+        recipe = recipe.with("gain", Selector::Float(scaling.bias));
+    }
+    if scaling.offset != 0.0 {
+        recipe = recipe.with("offset", Selector::Float(scaling.offset));
+    }
+    recipe
 }
 
 /// The recipe of diagonal `diagonal` of block `(out_ct, in_ct)` of `map`, pre-rotated by
@@ -104,6 +170,19 @@ fn integer(recipe: &Recipe, key: &str) -> Result<i64, RecipeError> {
     }
 }
 
+/// An optional real selector (`default` when absent); integers are accepted.
+fn real(recipe: &Recipe, key: &str, default: f64) -> Result<f64, RecipeError> {
+    match recipe.selectors.get(key) {
+        None => Ok(default),
+        Some(Selector::Float(x)) => Ok(*x),
+        Some(Selector::Int(i)) => Ok(*i as f64),
+        Some(other) => Err(RecipeError::new(
+            recipe,
+            format!("selector {key} should be a number, found {other}"),
+        )),
+    }
+}
+
 fn index(recipe: &Recipe, value: i64, what: &str) -> Result<usize, RecipeError> {
     usize::try_from(value)
         .map_err(|_| RecipeError::new(recipe, format!("{what} {value} is negative")))
@@ -158,11 +237,15 @@ impl WeightPlaintexts {
     }
 
     fn map_diagonals(&self, recipe: &Recipe) -> Result<MapDiagonals, RecipeError> {
-        let mut key = recipe.clone();
-        key.selectors.remove("block");
-        key.selectors.remove("diag");
-        key.selectors.remove("rot");
-        let key = key.to_string();
+        // The map is determined by the source and the selectors other than the per-plaintext
+        // ones (block, diagonal, rotation, gain).
+        let mut key = recipe.source.clone();
+        for (name, value) in &recipe.selectors {
+            if !matches!(name.as_str(), "block" | "diag" | "rot" | "gain") {
+                use std::fmt::Write;
+                let _ = write!(key, " {name}={value}");
+            }
+        }
         if let Ok(mut cache) = self.cache.lock()
             && let Some(at) = cache.iter().position(|(k, _)| *k == key)
         {
@@ -220,10 +303,22 @@ impl WeightPlaintexts {
         let values = map.get(&block).and_then(|b| b.get(&d)).ok_or_else(|| {
             RecipeError::new(recipe, format!("diagonal {d} is zero in this block"))
         })?;
-        let n = slots as i64;
-        Ok((0..n)
-            .map(|j| values[(j + rot).rem_euclid(n) as usize])
-            .collect())
+        let gain = real(recipe, "gain", 1.0)?;
+        if values.len() != slots {
+            return Err(RecipeError::new(
+                recipe,
+                format!("the map has {} slots, the plaintext {slots}", values.len()),
+            ));
+        }
+        // Slot j holds values[(j + rot) mod n]: the tail from the shift, then the head.
+        let shift = rot.rem_euclid(slots as i64) as usize;
+        let mut out = Vec::with_capacity(slots);
+        out.extend_from_slice(&values[shift..]);
+        out.extend_from_slice(&values[..shift]);
+        if gain != 1.0 {
+            out.iter_mut().for_each(|v| *v *= gain);
+        }
+        Ok(out)
     }
 
     fn per_element(
@@ -267,10 +362,15 @@ impl PlaintextSource for WeightPlaintexts {
             "diag" => self.diagonal(recipe, slots),
             "bias" => {
                 let channels = layout(recipe, "to")?.shape()[0];
-                let bias = self
-                    .tensor(&recipe.source, Some(&[channels]))
-                    .map_err(|e| RecipeError::new(recipe, e.to_string()))?;
-                self.per_element(recipe, slots, |c| f64::from(bias[c]))
+                let bias = if recipe.source.starts_with('@') {
+                    vec![0.0; channels]
+                } else {
+                    self.tensor(&recipe.source, Some(&[channels]))
+                        .map_err(|e| RecipeError::new(recipe, e.to_string()))?
+                };
+                let gain = real(recipe, "gain", 1.0)?;
+                let offset = real(recipe, "offset", 0.0)?;
+                self.per_element(recipe, slots, |c| gain * f64::from(bias[c]) + offset)
             }
             _ => self.per_element(recipe, slots, |_| 1.0),
         }
