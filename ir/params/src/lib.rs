@@ -10,6 +10,7 @@
 //!   ones for tests.
 
 mod bignum;
+pub mod dft_plan;
 mod literal;
 mod params;
 pub mod presets;
@@ -17,6 +18,7 @@ pub mod primes;
 pub mod security;
 mod units;
 
+pub use dft_plan::{DftDirection, DftFactor, DftPlan, DftPlanError};
 pub use literal::{CkksParamsLiteral, SecretDistribution};
 pub use params::{CkksParams, MAX_LOG_N, MAX_PRIME_BITS, MIN_LOG_N, ParamError, ParamHash};
 pub use security::SecurityLevel;
