@@ -161,8 +161,9 @@ impl DftFactor {
     }
 }
 
-/// `k` (mod m) as its representative in (−m/2, m/2].
-fn signed_rotation(k: usize, m: usize) -> i64 {
+/// The rotation by `k` slots (mod m) named by its representative in (−m/2, m/2], the
+/// naming every DFT factor uses so equal rotations share a key.
+pub fn signed_rotation(k: usize, m: usize) -> i64 {
     let k = k % m;
     if k > m / 2 {
         k as i64 - m as i64

@@ -6,13 +6,40 @@
 //! [`Evaluator::rotate_hoisted`] decomposes c1 once and, per rotation, only reads the digits
 //! through the slot permutation inside the inner product, then applies ModDown. A single
 //! rotation is the hoisted path with one element, so both give identical bits.
+//!
+//! The NTT-form slot permutation of each σ_g depends only on N and g; it is built once per
+//! process and shared ([`cached_permutation`]), not rebuilt on every rotation.
 
 use super::keyswitch::{Decomposition, check_key_level, switch_decomposed};
 use super::{EvalError, Evaluator, three_forms};
 use crate::ciphertext::Ciphertext;
 use crate::keys::KeySwitchKey;
-use crate::ring::Form;
+use crate::ring::{Form, GaloisPermutation, RingContext};
 use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
+
+/// Permutations by (N, g), shared by every context of the process.
+type PermutationCache = RwLock<HashMap<(usize, u64), Arc<GaloisPermutation>>>;
+
+/// The NTT-form permutation of σ_g for `ring`, built on first use and cached for the process
+/// (N·4 bytes per element: 256 KiB at N = 2^16).
+pub(crate) fn cached_permutation(
+    ring: &RingContext,
+    galois_element: u64,
+) -> Arc<GaloisPermutation> {
+    static CACHE: OnceLock<PermutationCache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = (ring.degree(), galois_element);
+    if let Some(found) = cache.read().ok().and_then(|map| map.get(&key).cloned()) {
+        return found;
+    }
+    let built = Arc::new(ring.galois_permutation(galois_element));
+    match cache.write() {
+        Ok(mut map) => map.entry(key).or_insert(built).clone(),
+        Err(_) => built,
+    }
+}
 
 impl Evaluator<'_> {
     /// The Galois key of element `g`, checked against the ciphertext's level.
@@ -77,7 +104,7 @@ impl Evaluator<'_> {
             .galois_keys
             .and_then(|keys| keys.get(galois_element))
             .expect("checked");
-        let permutation = ring.galois_permutation(galois_element);
+        let permutation = cached_permutation(ring, galois_element);
         let source = permutation.source();
         let mut c0 = ring.zero(a.level(), false, Form::Ntt);
         let mut c1 = ring.zero(a.level(), false, Form::Ntt);
