@@ -6,11 +6,14 @@
 //!
 //! `M·z = Σ_g rot_g( Σ_b d'_(g+b) ⊙ rot_b(z) )` with `d'_k = rot_(−g)(d_k)` in the clear.
 //!
-//! The baby rotations `rot_b(z)` share one decomposition of the input
-//! ([`crate::eval::Evaluator::rotate_hoisted`]); each giant step costs one full rotation of its
-//! inner sum. The pre-rotated diagonals are encoded once, at the level of the input and at a
-//! chosen scale, so the output scale (input scale × diagonal scale / q_l after the one rescale)
-//! is exactly what the next stage expects.
+//! Double hoisting (BMTH21): the baby rotations `rot_b(z)` share one decomposition of the
+//! input and stay over Q_l·P without their ModDowns
+//! ([`crate::eval::Evaluator::rotate_hoisted_extended`]); the diagonals are encoded over Q_l·P
+//! too, so each inner sum is accumulated there, each giant rotation costs one ModDown (of c1)
+//! and one key switch whose result also stays over Q_l·P, and a single division by P·q_l ends
+//! the product (ModDown fused with the rescale). The pre-rotated diagonals are encoded once, at
+//! the level of the input and at a chosen scale, so the output scale (input scale × diagonal
+//! scale / q_l) is exactly what the next stage expects.
 //!
 //! Inputs with fewer slots than the matrix are accepted when their slot count divides m: an
 //! n-slot ciphertext is m-periodic, which is all the diagonal method needs.
@@ -19,9 +22,10 @@ use super::bootstrapper::BootstrapError;
 use super::dft::DiagonalMatrix;
 use crate::ciphertext::Ciphertext;
 use crate::context::CkksContext;
-use crate::encoding::{C64, Encoder, Plaintext};
+use crate::encoding::C64;
+use crate::encoding::embed::scaled_coefficients;
 use crate::eval::Evaluator;
-use crate::ring::Form;
+use crate::ring::{Form, RnsPoly};
 use fhec_params::Level;
 use fhec_params::dft_plan::signed_rotation;
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,7 +34,7 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Clone, Debug)]
 struct GiantStep {
     rotation: i64,
-    terms: Vec<(usize, Plaintext)>,
+    terms: Vec<(usize, RnsPoly)>,
 }
 
 /// A matrix ready to apply to ciphertexts at one level.
@@ -51,7 +55,7 @@ impl LinearTransform {
     /// matrix's slot count, or a divisor of it when the output is known to be periodic).
     ///
     /// Errors: [`BootstrapError::Shape`] for a baby step or output slot count that does not
-    /// fit the matrix, [`BootstrapError::Encode`] when a diagonal cannot be encoded.
+    /// fit the matrix or a level outside 1..=L, [`BootstrapError::Encode`] when a diagonal cannot be encoded.
     pub fn new(
         context: &CkksContext,
         matrix: &DiagonalMatrix,
@@ -71,9 +75,15 @@ impl LinearTransform {
                 "output slot count {output_slots} does not divide the matrix's {m} slots"
             )));
         }
-        let encoder = Encoder::new(context);
+        if level.0 == 0 || level > context.max_level() {
+            return Err(BootstrapError::Shape(format!(
+                "a linear transform needs a level in 1..={} to rescale, not {}",
+                context.max_level().0,
+                level.0
+            )));
+        }
         let mut baby_index: BTreeMap<usize, usize> = BTreeMap::from([(0, 0)]);
-        let mut giants: BTreeMap<usize, Vec<(usize, Plaintext)>> = BTreeMap::new();
+        let mut giants: BTreeMap<usize, Vec<(usize, RnsPoly)>> = BTreeMap::new();
         for (&k, diagonal) in matrix.diagonals() {
             let b = k % baby_step;
             let g = k - b;
@@ -81,7 +91,7 @@ impl LinearTransform {
             let index = *baby_index.entry(b).or_insert(next);
             // d'[j] = d[(j − g) mod m].
             let rotated: Vec<C64> = (0..m).map(|j| diagonal[(j + m - g) % m]).collect();
-            let plaintext = encoder.encode(&rotated, m, level, diagonal_scale)?;
+            let plaintext = encode_extended(context, &rotated, level, diagonal_scale)?;
             giants.entry(g).or_default().push((index, plaintext));
         }
         let mut babies = vec![0i64; baby_index.len()];
@@ -140,7 +150,7 @@ impl LinearTransform {
         self.giants
             .iter()
             .flat_map(|g| &g.terms)
-            .map(|(_, p)| p.poly.data().len() * 8)
+            .map(|(_, p)| p.data().len() * 8)
             .sum()
     }
 
@@ -167,32 +177,60 @@ impl LinearTransform {
                 input.slots, self.slots
             )));
         }
-        let context = evaluator.context();
-        let ring = context.ring();
-        let rotated = evaluator.rotate_hoisted(input, &self.babies)?;
-        let mut total: Option<Ciphertext> = None;
+        let ring = evaluator.context().ring();
+        let rotated = evaluator.rotate_hoisted_extended(input, &self.babies)?;
+        let mut sum = evaluator.extended_zero(input);
+        let mut inner = evaluator.extended_zero(input);
         for giant in &self.giants {
-            let mut inner = Ciphertext {
-                c0: ring.zero(self.level, false, Form::Ntt),
-                c1: ring.zero(self.level, false, Form::Ntt),
-                scale: input.scale * self.diagonal_scale,
-                slots: self.slots,
-            };
-            for (baby, plaintext) in &giant.terms {
-                ring.mul_acc(&mut inner.c0, &rotated[*baby].c0, &plaintext.poly);
-                ring.mul_acc(&mut inner.c1, &rotated[*baby].c1, &plaintext.poly);
+            inner.c0.data_mut().fill(0);
+            inner.c1.data_mut().fill(0);
+            for (baby, diagonal) in &giant.terms {
+                ring.mul_acc(&mut inner.c0, &rotated[*baby].c0, diagonal);
+                ring.mul_acc(&mut inner.c1, &rotated[*baby].c1, diagonal);
             }
-            if giant.rotation != 0 {
-                evaluator.rotate_assign(&mut inner, giant.rotation)?;
-            }
-            match total.as_mut() {
-                None => total = Some(inner),
-                Some(sum) => evaluator.add_assign(sum, &inner)?,
-            }
+            evaluator.rotate_extended_accumulate(&inner, input, giant.rotation, &mut sum)?;
         }
-        let mut output = total.ok_or_else(|| BootstrapError::Shape("empty matrix".into()))?;
-        evaluator.rescale_assign(&mut output)?;
-        output.slots = self.output_slots;
+        let output = evaluator.rescale_extended(
+            &sum,
+            input.scale * self.diagonal_scale,
+            self.output_slots,
+        )?;
         Ok(output)
     }
+}
+
+/// Encodes `values` (m slots) at `scale` over Q_l·P in NTT form: the diagonal form the
+/// double-hoisted product multiplies rotations with before their ModDown.
+fn encode_extended(
+    context: &CkksContext,
+    values: &[C64],
+    level: Level,
+    scale: f64,
+) -> Result<RnsPoly, BootstrapError> {
+    let ring = context.ring();
+    let mut coefficients = vec![0.0; ring.degree()];
+    scaled_coefficients(
+        context.fft(),
+        values,
+        values.len(),
+        scale,
+        &mut coefficients,
+    )?;
+    let mut poly = ring.zero(level, true, Form::Coefficient);
+    let n = ring.degree();
+    let q_limbs = poly.q_limbs();
+    for limb in 0..poly.limb_count() {
+        let modulus = ring.limb_prime(q_limbs, limb).0;
+        let residues = &mut poly.data_mut()[limb * n..(limb + 1) * n];
+        for (residue, &c) in residues.iter_mut().zip(&coefficients) {
+            let magnitude = modulus.reduce_u128(c.abs() as u128);
+            *residue = if c < 0.0 {
+                modulus.neg(magnitude)
+            } else {
+                magnitude
+            };
+        }
+    }
+    ring.to_ntt(&mut poly);
+    Ok(poly)
 }

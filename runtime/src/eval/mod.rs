@@ -19,6 +19,7 @@ mod rotate;
 
 pub use keyswitch::Decomposition;
 pub(crate) use rescale_down::RescaleDownTables;
+pub use rotate::ExtendedCiphertext;
 
 use crate::ciphertext::Ciphertext;
 use crate::context::CkksContext;
