@@ -259,14 +259,9 @@ fn least_squares(rows: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
 mod tests {
     use super::*;
 
+    /// `N16_BOOT`'s EvalMod: degree 31, K = 16, 3 double angles, ratio 2^8.
     fn literal() -> EvalModLiteral {
-        EvalModLiteral {
-            log_scale: 60,
-            k: 16,
-            degree: 31,
-            double_angles: 3,
-            log_message_ratio: 8,
-        }
+        fhec_params::bootstrap::n16_boot(15).evalmod
     }
 
     #[test]
