@@ -5,7 +5,7 @@ use super::{BootstrapLiteral, EvalModLiteral};
 
 /// `N16_BOOT`: the 128-bit bootstrapping preset at N = 2^16 for 2^log_slots slots (plan §1.4).
 ///
-/// q0 60 · circuit 10 × 45 (scale 2^45) · S2C 3 × 42 · EvalMod 8 × 60 (degree 30 on [−16, 16],
+/// q0 60 · circuit 10 × 45 (scale 2^45) · S2C 3 × 42 · EvalMod 8 × 60 (degree 31 on [−16, 16],
 /// 3 double angles, message ratio 2^8) · C2S 4 × 56; special primes 6 × 61, dnum 5; ephemeral
 /// secret h = 32 (K = 16: failure 2^-138.7 at 2^15 slots). log Q ≈ 1340, log QP ≈ 1706
 /// ≤ 1747; q0·p0 < 2^121 (the sparse bound). Depth 15: input at level 0 with scale 2^52,
@@ -51,13 +51,15 @@ pub fn test_boot_insecure(log_n: u32, log_slots: u32) -> BootstrapLiteral {
     }
 }
 
-/// Lattigo's default EvalMod shape (plan §0): 60-bit scale, K = 16, degree 30, 3 double
-/// angles, message ratio 2^8.
+/// Lattigo's default EvalMod shape (plan §0) with degree 31 instead of 30: 60-bit scale,
+/// K = 16, 3 double angles, message ratio 2^8. Degree 31 costs the same ⌈log2 32⌉ = 5 levels
+/// and fits the scaled cosine near the integers of [−16, 16] to 2^-33.1 instead of 2^-32.2
+/// (runtime `bootstrap::evalmod` tests).
 fn default_evalmod() -> EvalModLiteral {
     EvalModLiteral {
         log_scale: 60,
         k: 16,
-        degree: 30,
+        degree: 31,
         double_angles: 3,
         log_message_ratio: 8,
     }
