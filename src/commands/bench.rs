@@ -22,6 +22,9 @@ use serde::Serialize;
 use std::io::IsTerminal;
 use std::time::Instant;
 
+#[path = "bench_bootstrap.rs"]
+mod bench_bootstrap;
+
 /// `fhec bench <target>`.
 #[derive(Args)]
 pub struct BenchArgs {
@@ -33,6 +36,8 @@ pub struct BenchArgs {
 enum BenchTarget {
     /// Core CKKS operations: NTT, ct×ct, rotations, ct×pt, encode, encrypt, decrypt, keygen.
     Ckks(CkksBenchArgs),
+    /// One CKKS bootstrap: time, levels, precision, key bytes, peak RSS.
+    Bootstrap(bench_bootstrap::BootstrapBenchArgs),
 }
 
 /// Options of `fhec bench ckks`.
@@ -106,6 +111,7 @@ struct OpReport {
 pub fn run(args: BenchArgs) -> Result<()> {
     match args.target {
         BenchTarget::Ckks(args) => run_ckks(args),
+        BenchTarget::Bootstrap(args) => bench_bootstrap::run(args),
     }
 }
 

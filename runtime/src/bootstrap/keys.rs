@@ -1,13 +1,15 @@
 //! Bootstrapping's Galois keys: exactly the rotations of the [`DftPlan`] (trace, CoeffToSlot,
 //! packing, SlotToCoeff) and the conjugation, each capped at the highest level it is used
 //! (DESIGN §4-5: a key at level l costs digits(l)·2·N·(l + 1 + k)·8 bytes, half when stored
-//! seed-compressed), so no key carries limbs it never touches.
+//! seed-compressed), so no key carries limbs it never touches; and [`BootstrapKeys`], the whole
+//! set a [`super::Bootstrapper`] needs.
 
 use super::bootstrapper::BootstrapError;
+use super::encapsulation::{EncapsulationKeys, ephemeral_secret};
 use crate::context::CkksContext;
-use crate::keys::{GaloisKeys, KeyGenerator, SecretKey};
+use crate::keys::{GaloisKeys, KeyGenerator, RelinearizationKey, SecretKey};
 use fhec_params::dft_plan::galois_element_for_conjugation;
-use fhec_params::{DftPlan, Level};
+use fhec_params::{BootstrapConfig, DftPlan, Level};
 use std::collections::BTreeMap;
 
 /// The Galois elements of a bootstrap with their level caps: every rotation of `plan` when
@@ -75,3 +77,92 @@ pub fn galois_key_bytes(
         })
         .sum()
 }
+
+/// Every evaluation key a [`super::Bootstrapper`] uses: the Galois keys of
+/// [`generate_galois_keys`], the relinearisation key of EvalMod (capped at EvalMod's input
+/// level) and, when the configuration encapsulates, the dense→sparse and sparse→dense keys.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BootstrapKeys {
+    /// Rotations and conjugation, level-capped.
+    pub galois: GaloisKeys,
+    /// s² → s, for EvalMod's products.
+    pub relinearization: RelinearizationKey,
+    /// The sparse-secret encapsulation keys (BTH22), if the configuration uses them.
+    pub encapsulation: Option<EncapsulationKeys>,
+}
+
+impl BootstrapKeys {
+    /// Generates the keys a bootstrap of `config` needs, for `secret`, each capped at the
+    /// highest level it is used. With encapsulation, the ephemeral sparse secret is sampled
+    /// here, used for its two keys and dropped (zeroized) before returning.
+    ///
+    /// Errors: [`BootstrapError::Plan`] for a shape the DFT plan refuses,
+    /// [`BootstrapError::Key`] when a key cannot be made.
+    pub fn generate(
+        context: &CkksContext,
+        config: &BootstrapConfig,
+        generator: &mut KeyGenerator<'_>,
+        secret: &SecretKey,
+    ) -> Result<Self, BootstrapError> {
+        let plan = dft_plan(config)?;
+        let levels = config.levels();
+        let galois = generate_galois_keys(
+            context,
+            generator,
+            secret,
+            &plan,
+            levels.top,
+            levels.evalmod_output,
+        )?;
+        let relinearization = generator.relinearization_key(secret, levels.c2s_output)?;
+        let encapsulation = match config.ephemeral_hamming_weight() {
+            Some(weight) => {
+                let sparse = ephemeral_secret(context, generator, weight)?;
+                Some(EncapsulationKeys::generate(
+                    context, generator, secret, &sparse,
+                )?)
+            }
+            None => None,
+        };
+        Ok(Self {
+            galois,
+            relinearization,
+            encapsulation,
+        })
+    }
+
+    /// Bytes of the expanded keys in memory.
+    pub fn size_bytes(&self) -> usize {
+        self.galois.size_bytes()
+            + self.relinearization.0.size_bytes()
+            + self
+                .encapsulation
+                .as_ref()
+                .map_or(0, EncapsulationKeys::size_bytes)
+    }
+
+    /// Bytes of the keys stored seed-compressed (the uniform halves regenerated from seeds).
+    pub fn compressed_bytes(&self) -> usize {
+        self.size_bytes() / 2
+    }
+}
+
+/// The DFT plan of `config`: its slot count, its CoeffToSlot and SlotToCoeff level budgets,
+/// and babies per giant ≤ 2^[`BSGS_LOG_RATIO`].
+///
+/// Errors: [`BootstrapError::Plan`] when the plan refuses the shape (a budget above log slots).
+pub fn dft_plan(config: &BootstrapConfig) -> Result<DftPlan, BootstrapError> {
+    let [c2s, _, s2c] = config.levels_per_step();
+    let literal = config.literal();
+    Ok(DftPlan::new(
+        literal.log_n,
+        literal.log_slots,
+        c2s as u32,
+        s2c as u32,
+        BSGS_LOG_RATIO,
+    )?)
+}
+
+/// log2 of the most baby steps per giant step: babies share one decomposition and are cheap,
+/// giants each cost a key switch (Lattigo's bootstrapping default, plan §2.3).
+pub const BSGS_LOG_RATIO: u32 = 1;
