@@ -137,6 +137,16 @@ fn missing_keys_and_wrong_inputs_are_refused() {
         Err(BootstrapError::MissingEncapsulationKeys)
     ));
     let bootstrapper = Bootstrapper::new(&s.context, &s.config, &s.keys).unwrap();
+    // The keys' bytes are what the shared formula predicts (what the compiler budgets).
+    let plan = fhec_params::DftPlan::for_bootstrap(&s.config).unwrap();
+    assert_eq!(
+        plan.bootstrap_key_bytes(&s.config, true),
+        s.keys.compressed_bytes() as u64
+    );
+    assert_eq!(
+        plan.bootstrap_key_bytes(&s.config, false),
+        s.keys.size_bytes() as u64
+    );
     let mut input = s.encrypt_bottom(&s.values(1));
     input.slots /= 2;
     assert!(matches!(

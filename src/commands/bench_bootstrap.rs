@@ -10,10 +10,9 @@
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use fhec_params::bootstrap::{n16_boot, test_boot_insecure};
-use fhec_params::dft_plan::galois_element_for_conjugation;
 use fhec_params::{BootstrapConfig, BootstrapLiteral, Level, SecurityLevel};
 use fhec_runtime::bootstrap::Bootstrapper;
-use fhec_runtime::bootstrap::keys::{BootstrapKeys, dft_plan, galois_levels};
+use fhec_runtime::bootstrap::keys::{BootstrapKeys, dft_plan};
 use fhec_runtime::context::CkksContext;
 use fhec_runtime::encoding::{C64, Encoder};
 use fhec_runtime::encrypt::{Encryptor, decrypt};
@@ -62,6 +61,9 @@ struct BootstrapReport {
     time_median_ms: f64,
     time_min_ms: f64,
     time_max_ms: f64,
+    /// Median CPU time of all threads of the process during one bootstrap (Linux; `null`
+    /// elsewhere): on a shared machine the wall time includes waiting for a core.
+    cpu_median_ms: Option<f64>,
     /// −log2(mean |error|) over the slots, real and imaginary parts together.
     precision_mean_bits: f64,
     /// −log2(max |error|): the worst slot.
@@ -168,13 +170,23 @@ fn measure(
         .encrypt_pk(&public, &plaintext);
 
     let mut times = Vec::with_capacity(args.repeats);
+    let mut cpu_times = Vec::with_capacity(args.repeats);
     let mut output = None;
     for repeat in 0..args.repeats {
         progress(&format!("bootstrap {}/{}", repeat + 1, args.repeats));
+        let cpu_start = super::process_cpu_ns();
         let start = Instant::now();
         let refreshed = bootstrapper.bootstrap(&input)?;
         times.push(start.elapsed().as_secs_f64() * 1e3);
+        let cpu = cpu_start
+            .zip(super::process_cpu_ns())
+            .map(|(a, b)| b.saturating_sub(a) as f64 / 1e6);
+        cpu_times.push(cpu);
         output = Some(refreshed);
+    }
+    let mut cpu_times: Option<Vec<f64>> = cpu_times.into_iter().collect();
+    if let Some(cpu) = cpu_times.as_mut() {
+        cpu.sort_by(f64::total_cmp);
     }
     let output = output.expect("at least one repeat");
     let decoded = encoder.decode(&decrypt(&context, &secret, &output));
@@ -182,14 +194,6 @@ fn measure(
     times.sort_by(f64::total_cmp);
 
     let plan = dft_plan(config)?;
-    let levels = config.levels();
-    // Rotation keys only: the formula adds the conjugation and relinearisation keys itself.
-    let conjugation = galois_element_for_conjugation(config.literal().log_n);
-    let caps: Vec<Level> = galois_levels(&context, &plan, levels.top, levels.evalmod_output)
-        .into_iter()
-        .filter(|&(element, _)| element != conjugation)
-        .map(|(_, level)| level)
-        .collect();
     Ok(BootstrapReport {
         bench: "bootstrap",
         log_n: config.literal().log_n,
@@ -207,6 +211,7 @@ fn measure(
         time_median_ms: times[times.len() / 2],
         time_min_ms: times[0],
         time_max_ms: times[times.len() - 1],
+        cpu_median_ms: cpu_times.map(|c| c[c.len() / 2]),
         precision_mean_bits: mean,
         precision_worst_bits: worst,
         keygen_ms,
@@ -214,7 +219,7 @@ fn measure(
         galois_keys: keys.galois.len(),
         eval_key_bytes: keys.size_bytes() as u64,
         eval_key_bytes_compressed: keys.compressed_bytes() as u64,
-        eval_key_bytes_formula: config.key_bytes_capped(&caps, true),
+        eval_key_bytes_formula: plan.bootstrap_key_bytes(config, true),
         plaintext_bytes: bootstrapper.dft().size_bytes() as u64,
         peak_rss_bytes: peak_rss_bytes(),
     })

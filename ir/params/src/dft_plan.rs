@@ -31,8 +31,15 @@
 //! full key switch). Rotations are named by their signed representative in (−m/2, m/2], so
 //! the same rotation of different factors shares one key.
 
+use crate::bootstrap::BootstrapConfig;
+use crate::units::Level;
 use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
+
+/// log2 of the most baby steps per giant step in bootstrapping's transforms: babies share one
+/// decomposition and are cheap, giants each cost a key switch (Lattigo's bootstrapping
+/// default, plan §2.3).
+pub const BOOTSTRAP_BSGS_LOG_RATIO: u32 = 1;
 
 /// Why a DFT plan could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -299,6 +306,44 @@ impl DftPlan {
         })
     }
 
+    /// The plan of a bootstrapping configuration: its slot count, its CoeffToSlot and
+    /// SlotToCoeff level budgets, and [`BOOTSTRAP_BSGS_LOG_RATIO`].
+    ///
+    /// Errors: as [`Self::new`] (a validated configuration always fits).
+    pub fn for_bootstrap(config: &BootstrapConfig) -> Result<Self, DftPlanError> {
+        let [c2s, _, s2c] = config.levels_per_step();
+        let literal = config.literal();
+        Self::new(
+            literal.log_n,
+            literal.log_slots,
+            c2s as u32,
+            s2c as u32,
+            BOOTSTRAP_BSGS_LOG_RATIO,
+        )
+    }
+
+    /// Every rotation a bootstrap of `config` performs with the highest level it is used at
+    /// (CoeffToSlot from the top level, SlotToCoeff from EvalMod's output level): the list the
+    /// compiler merges with the circuit's rotation keys (a merged key's cap is the larger).
+    pub fn bootstrap_rotation_levels(&self, config: &BootstrapConfig) -> BTreeMap<i64, Level> {
+        let levels = config.levels();
+        self.rotation_levels(levels.top.0, levels.evalmod_output.0)
+            .into_iter()
+            .map(|(rotation, level)| (rotation, Level(level)))
+            .collect()
+    }
+
+    /// Evaluation-key bytes of a bootstrap of `config` with level-capped keys (DESIGN §5
+    /// formula through [`BootstrapConfig::key_bytes_capped`]: rotations, conjugation,
+    /// relinearisation and encapsulation keys).
+    pub fn bootstrap_key_bytes(&self, config: &BootstrapConfig, compressed: bool) -> u64 {
+        let caps: Vec<Level> = self
+            .bootstrap_rotation_levels(config)
+            .into_values()
+            .collect();
+        config.key_bytes_capped(&caps, compressed)
+    }
+
     /// log2 of the ring degree.
     pub fn log_n(&self) -> u32 {
         self.log_n
@@ -521,6 +566,26 @@ mod tests {
                 assert_eq!(levels[&r], 25);
             }
             assert_eq!(plan.conjugation_level(25), 21);
+        }
+    }
+
+    /// The N16_BOOT preset's keys, level-capped and seed-compressed, come to 2.86 GiB at 2^14
+    /// slots and 3.05 GiB at 2^15 (the plan's §4 phase-1 estimate was 2.5 GiB; its levers 2–3
+    /// are not built yet), and rotations map to distinct Galois elements.
+    #[test]
+    fn bootstrap_plan_of_the_preset() {
+        for log_slots in [14, 15] {
+            let config = BootstrapConfig::new(crate::bootstrap::n16_boot(log_slots)).unwrap();
+            let plan = DftPlan::for_bootstrap(&config).unwrap();
+            let levels = plan.bootstrap_rotation_levels(&config);
+            assert!(levels.values().all(|l| l.0 <= 25 && l.0 >= 11));
+            let elements: BTreeSet<u64> = levels
+                .keys()
+                .map(|&r| galois_element_for_rotation(16, r))
+                .collect();
+            assert_eq!(elements.len(), levels.len());
+            let gib = plan.bootstrap_key_bytes(&config, true) as f64 / (1u64 << 30) as f64;
+            assert!((2.7..3.2).contains(&gib), "{gib} GiB");
         }
     }
 

@@ -147,22 +147,9 @@ impl BootstrapKeys {
     }
 }
 
-/// The DFT plan of `config`: its slot count, its CoeffToSlot and SlotToCoeff level budgets,
-/// and babies per giant ≤ 2^[`BSGS_LOG_RATIO`].
+/// The DFT plan of `config` ([`DftPlan::for_bootstrap`], the same the compiler sees).
 ///
 /// Errors: [`BootstrapError::Plan`] when the plan refuses the shape (a budget above log slots).
 pub fn dft_plan(config: &BootstrapConfig) -> Result<DftPlan, BootstrapError> {
-    let [c2s, _, s2c] = config.levels_per_step();
-    let literal = config.literal();
-    Ok(DftPlan::new(
-        literal.log_n,
-        literal.log_slots,
-        c2s as u32,
-        s2c as u32,
-        BSGS_LOG_RATIO,
-    )?)
+    Ok(DftPlan::for_bootstrap(config)?)
 }
-
-/// log2 of the most baby steps per giant step: babies share one decomposition and are cheap,
-/// giants each cost a key switch (Lattigo's bootstrapping default, plan §2.3).
-pub const BSGS_LOG_RATIO: u32 = 1;
