@@ -22,6 +22,10 @@ use crate::eval::Evaluator;
 use crate::ring::{Form, RnsPoly};
 use fhec_params::{DftDirection, DftPlan, Level};
 
+/// Relative difference below which a ciphertext's scale counts as the expected one (exactly
+/// tracked scales differ by f64 rounding only).
+const SCALE_TOLERANCE: f64 = 1.0 / (1u64 << 40) as f64;
+
 /// The coefficients of a message after CoeffToSlot, in the shape EvalMod works on.
 #[derive(Clone, Debug)]
 pub enum SlotCoefficients {
@@ -223,6 +227,7 @@ impl HomomorphicDft {
     /// CoeffToSlot (with the trace first for sparse slots); see the module documentation.
     ///
     /// Errors: [`BootstrapError::Level`] unless `input` is at the settings' `c2s_level`;
+    /// [`BootstrapError::Shape`] unless it packs the plan's slot count;
     /// [`BootstrapError::Eval`] for a missing Galois key.
     pub fn coeff_to_slot(
         &self,
@@ -236,8 +241,14 @@ impl HomomorphicDft {
                 found: input.level().0,
             });
         }
+        if input.slots != self.plan.slots() {
+            return Err(BootstrapError::Shape(format!(
+                "CoeffToSlot was planned for {} slots, the ciphertext packs {}",
+                self.plan.slots(),
+                input.slots
+            )));
+        }
         let mut ct = input.clone();
-        ct.slots = self.plan.slots();
         for steps in self.plan.trace_rotations() {
             let rotated = evaluator.rotate_new(&ct, steps)?;
             evaluator.add_assign(&mut ct, &rotated)?;
@@ -264,7 +275,8 @@ impl HomomorphicDft {
     /// exactly, with n slots.
     ///
     /// Errors: [`BootstrapError::Level`] unless the input is at `s2c_level`,
-    /// [`BootstrapError::Shape`] for the wrong shape (full vs packed),
+    /// [`BootstrapError::Shape`] for the wrong shape (full vs packed) or another input scale
+    /// than the settings',
     /// [`BootstrapError::Eval`] for a missing Galois key or mismatched halves.
     pub fn slot_to_coeff(
         &self,
@@ -278,6 +290,15 @@ impl HomomorphicDft {
                     expected: self.settings.s2c_level.0,
                     found: ct.level().0,
                 });
+            }
+            let expected = self.settings.s2c_input_scale;
+            if ((ct.scale - expected) / expected).abs() > SCALE_TOLERANCE {
+                return Err(BootstrapError::Shape(format!(
+                    "SlotToCoeff's matrices were encoded for input scale 2^{:.4}, the \
+                     ciphertext has 2^{:.4}",
+                    expected.log2(),
+                    ct.scale.log2()
+                )));
             }
         }
         let mut ct = match (coefficients, self.plan.is_sparse()) {
