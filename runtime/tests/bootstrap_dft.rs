@@ -204,3 +204,40 @@ fn predicted_key_bytes_match_generated_keys() {
         predicted / 2
     );
 }
+
+/// Rotations kept over Q·P (double hoisting) and brought down with the fused ModDown and
+/// rescale agree with ordinary rotations followed by a rescale, to the rounding.
+#[test]
+fn extended_rotations_match_ordinary_rotations() {
+    let t = context();
+    let top = t.top();
+    let steps = [0i64, 1, -3, 17];
+    let keys = KeyGenerator::with_rng(&t.context, SecureRng::from_fixed_seed([6; 32]))
+        .galois_keys(&t.secret, &steps, false, top)
+        .unwrap();
+    let evaluator = Evaluator::new(&t.context).with_galois_keys(&keys);
+    let slots = t.max_slots();
+    let z = t.random_values(slots);
+    let ct = t.encrypt(&z, slots, top);
+    let extended = evaluator.rotate_hoisted_extended(&ct, &steps).unwrap();
+    for (&k, rotated) in steps.iter().zip(&extended) {
+        let fused = evaluator
+            .rescale_extended(rotated, ct.scale, slots)
+            .unwrap();
+        let ordinary = evaluator
+            .rescale_new(&evaluator.rotate_new(&ct, k).unwrap())
+            .unwrap();
+        assert_eq!(fused.level(), ordinary.level());
+        assert_eq!(fused.scale, ordinary.scale);
+        let stats = PrecisionStats::of(&t.decrypt(&ordinary), &t.decrypt(&fused));
+        assert!(stats.min_bits() > 40.0, "rotation {k}: {stats}");
+        // And the lazy giant-step accumulation: rot_k of an extended ciphertext.
+        let mut sum = evaluator.extended_zero(&ct);
+        evaluator
+            .rotate_extended_accumulate(&extended[0], &ct, k, &mut sum)
+            .unwrap();
+        let lazy = evaluator.rescale_extended(&sum, ct.scale, slots).unwrap();
+        let stats = PrecisionStats::of(&t.decrypt(&ordinary), &t.decrypt(&lazy));
+        assert!(stats.min_bits() > 40.0, "lazy rotation {k}: {stats}");
+    }
+}

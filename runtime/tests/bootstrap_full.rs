@@ -125,8 +125,13 @@ fn missing_keys_and_wrong_inputs_are_refused() {
     }
     keys.galois = reduced;
     match Bootstrapper::new(&s.context, &s.config, &keys) {
-        Err(BootstrapError::MissingKey { galois_element, .. }) => {
-            assert_eq!(galois_element, first)
+        Err(BootstrapError::MissingKey {
+            galois_element,
+            what,
+            ..
+        }) => {
+            assert_eq!(galois_element, first);
+            assert!(what.starts_with("rotation by") || what == "conjugation");
         }
         other => panic!("expected a missing-key error, got {:?}", other.err()),
     }

@@ -4,7 +4,7 @@
 use super::encapsulation::{EncapsulationError, switch_to_dense, switch_to_sparse};
 use super::evalmod::{EvalMod, EvalModError};
 use super::homomorphic_dft::{DftSettings, HomomorphicDft};
-use super::keys::{BootstrapKeys, dft_plan, galois_levels};
+use super::keys::{BootstrapKeys, dft_plan};
 use super::mod_raise::{RaiseError, mod_raise, scale_down};
 use crate::ciphertext::Ciphertext;
 use crate::context::CkksContext;
@@ -44,10 +44,12 @@ pub enum BootstrapError {
     Shape(String),
     /// A Galois key the bootstrap needs is absent or serves too few levels.
     #[error(
-        "bootstrapping needs the Galois key of element {galois_element} up to level {level}; \
-         it is missing or capped lower"
+        "bootstrapping needs the Galois key of {what} (element {galois_element}) up to level \
+         {level}; it is missing or capped lower"
     )]
     MissingKey {
+        /// "rotation by k" or "conjugation".
+        what: String,
         /// The Galois element (5^k mod 2N for a rotation by k, 2N − 1 for conjugation).
         galois_element: u64,
         /// The highest level it is used at.
@@ -109,11 +111,28 @@ impl<'a> Bootstrapper<'a> {
         }
         let plan = dft_plan(config)?;
         let levels = config.levels();
-        for (element, level) in galois_levels(context, &plan, levels.top, levels.evalmod_output) {
-            let cap = keys.galois.get(element).map(|key| key.level());
+        let ring = context.ring();
+        let needed = plan
+            .bootstrap_rotation_levels(config)
+            .into_iter()
+            .map(|(r, level)| {
+                (
+                    format!("rotation by {r}"),
+                    ring.galois_element_for_rotation(r),
+                    level,
+                )
+            })
+            .chain(std::iter::once((
+                "conjugation".to_string(),
+                ring.galois_element_for_conjugation(),
+                Level(plan.conjugation_level(levels.top.0)),
+            )));
+        for (what, galois_element, level) in needed {
+            let cap = keys.galois.get(galois_element).map(|key| key.level());
             if cap.is_none_or(|cap| cap < level) {
                 return Err(BootstrapError::MissingKey {
-                    galois_element: element,
+                    what,
+                    galois_element,
                     level: level.0,
                 });
             }
