@@ -117,12 +117,13 @@ mod tests {
         let config = BootstrapConfig::new(n16_boot(15)).unwrap();
         let top = config.switching_key_bytes(Level(25), true);
         let at_21 = config.switching_key_bytes(Level(21), true);
-        let dense_to_sparse = 65536 * 2 * 2 * 8 / 2;
+        // One digit over Q_L·P (32 limbs) and one over q0·p0 (2 limbs), compressed.
+        let encapsulation = 65536 * (32 + 2) * 8;
         // 47 rotation keys (plan §2.3) at the top level, conjugation and relinearisation at 21,
         // the two encapsulation keys.
         assert_eq!(
             config.key_bytes(47, true),
-            47 * top + 2 * at_21 + top + dense_to_sparse
+            47 * top + 2 * at_21 + encapsulation
         );
         assert_eq!(config.key_bytes(0, false), 2 * config.key_bytes(0, true));
         let capped = config.key_bytes_capped(&[Level(13), Level(25)], true);
