@@ -5,12 +5,19 @@ use super::{BootstrapLiteral, EvalModLiteral};
 
 /// `N16_BOOT`: the 128-bit bootstrapping preset at N = 2^16 for 2^log_slots slots (plan §1.4).
 ///
-/// q0 60 · circuit 10 × 45 (scale 2^45) · S2C 3 × 42 · EvalMod 8 × 60 (degree 31 on [−16, 16],
-/// 3 double angles, message ratio 2^8) · C2S 4 × 56; special primes 6 × 61, dnum 5; ephemeral
-/// secret h = 32 (K = 16: failure 2^-138.7 at 2^15 slots). log Q ≈ 1340, log QP ≈ 1706
-/// ≤ 1747; q0·p0 < 2^121 (the sparse bound). Depth 15: input at level 0 with scale 2^52,
-/// output at level 10 with scale 2^45. Expected precision (to be measured, plan §3): 26–29
-/// bits mean on uniform inputs.
+/// q0 60 · circuit 10 × 45 (scale 2^45) · S2C 3 × 42 · EvalMod 9 × 60 (degree 31 on [−16, 16],
+/// 4 double angles, message ratio 2^8) · C2S 4 × 56; special primes 5 × 61, dnum 5; ephemeral
+/// secret h = 32 (K = 16: failure 2^-138.7 at 2^15 slots). log Q ≈ 1400, log QP ≈ 1705
+/// ≤ 1747; q0·p0 < 2^121 (the sparse bound). Depth 16: input at level 0 with scale 2^52,
+/// output at level 10 with scale 2^45.
+///
+/// Changed from plan §1.4 (8 EvalMod levels, 6 special primes) after measuring: with 3 double
+/// angles the polynomial error (2^-35.8 in q0 units) is amplified by √N in the slots and would
+/// cap a bootstrap near 22 bits at N = 2^16; a fourth double angle brings it to 2^-45
+/// (ModRaise + EvalMod between oracle DFTs at N = 2^13: 26.0 bits mean against 23.3). The extra
+/// 60-bit prime is paid by one special prime fewer: with dnum 5 the largest digit is five
+/// 60-bit EvalMod primes (300 bits), still below P = 5 × 61 bits, and the keys keep 5 digits of
+/// 32 limbs at the top.
 pub fn n16_boot(log_slots: u32) -> BootstrapLiteral {
     BootstrapLiteral {
         log_n: 16,
@@ -21,7 +28,7 @@ pub fn n16_boot(log_slots: u32) -> BootstrapLiteral {
         s2c_bits: vec![42; 3],
         evalmod: default_evalmod(),
         c2s_bits: vec![56; 4],
-        special_bits: vec![61; 6],
+        special_bits: vec![61; 5],
         dnum: 5,
         ephemeral_hamming_weight: Some(32),
         insecure: false,
@@ -29,7 +36,7 @@ pub fn n16_boot(log_slots: u32) -> BootstrapLiteral {
 }
 
 /// A small, explicitly **insecure** bootstrapping set for tests at N = 2^log_n (11..=13), same
-/// shape as [`n16_boot`] with fewer levels: q0 60 · circuit 2 × 45 · S2C 2 × 42 · EvalMod 8 × 60
+/// shape as [`n16_boot`] with fewer levels: q0 60 · circuit 2 × 45 · S2C 2 × 42 · EvalMod 9 × 60
 /// · C2S 2 × 56; special 2 × 61, dnum 8 (digits of at most two primes, ≤ 120 bits); h = 32.
 ///
 /// # Panics
@@ -51,16 +58,16 @@ pub fn test_boot_insecure(log_n: u32, log_slots: u32) -> BootstrapLiteral {
     }
 }
 
-/// Lattigo's default EvalMod shape (plan §0) with degree 31 instead of 30: 60-bit scale,
-/// K = 16, 3 double angles, message ratio 2^8. Degree 31 costs the same ⌈log2 32⌉ = 5 levels
-/// and fits the scaled cosine near the integers of [−16, 16] to 2^-33.1 instead of 2^-32.2
-/// (runtime `bootstrap::evalmod` tests).
+/// Lattigo's default EvalMod shape (plan §0) with degree 31 instead of 30 and 4 double angles
+/// instead of 3: 60-bit scale, K = 16, message ratio 2^8. Degree 31 costs the same
+/// ⌈log2 32⌉ = 5 levels as 30; the fourth double angle costs one level and takes the error near
+/// the integers of [−16, 16] from 2^-35.8 to below 2^-44 (runtime `bootstrap::evalmod` tests).
 fn default_evalmod() -> EvalModLiteral {
     EvalModLiteral {
         log_scale: 60,
         k: 16,
         degree: 31,
-        double_angles: 3,
+        double_angles: 4,
         log_message_ratio: 8,
     }
 }
@@ -77,17 +84,18 @@ mod tests {
             let config = BootstrapConfig::new(n16_boot(log_slots)).unwrap();
             let params = config.params();
             assert_eq!(params.security(), SecurityLevel::Bits128);
-            assert_eq!(params.q_primes().len(), 26);
+            assert_eq!(params.q_primes().len(), 27);
+            assert_eq!(params.p_primes().len(), 5);
             let log_q: f64 = params.q_primes().iter().map(|&q| (q as f64).log2()).sum();
-            assert!(log_q > 1339.0 && log_q <= 1340.0, "{log_q}");
-            assert!(params.log_qp() > 1705.0 && params.log_qp() <= 1706.0);
-            assert_eq!(config.depth(), 15);
-            assert_eq!(config.levels_per_step(), [4, 8, 3]);
+            assert!(log_q > 1399.0 && log_q <= 1400.0, "{log_q}");
+            assert!(params.log_qp() > 1704.0 && params.log_qp() <= 1705.0);
+            assert_eq!(config.depth(), 16);
+            assert_eq!(config.levels_per_step(), [4, 9, 3]);
             assert_eq!(
                 config.levels(),
                 BootstrapLevels {
-                    top: Level(25),
-                    c2s_output: Level(21),
+                    top: Level(26),
+                    c2s_output: Level(22),
                     evalmod_output: Level(13),
                     output: Level(10),
                 }
@@ -101,13 +109,13 @@ mod tests {
             // The top-level key: 5 digits × 2 × 2^16 × 32 limbs × 8 bytes = 160 MiB, 80 MiB
             // compressed (plan §4).
             assert_eq!(
-                config.switching_key_bytes(Level(25), true),
+                config.switching_key_bytes(Level(26), true),
                 80 * 1024 * 1024
             );
-            // A key capped at level 13 has 3 digits of 20 limbs.
+            // A key capped at level 13 has 3 digits (6, 6, 5, … primes) of 19 limbs.
             assert_eq!(
                 config.switching_key_bytes(Level(13), false),
-                3 * 2 * 65536 * 20 * 8
+                3 * 2 * 65536 * 19 * 8
             );
         }
     }
@@ -115,18 +123,18 @@ mod tests {
     #[test]
     fn key_bytes_sum_the_design_formula() {
         let config = BootstrapConfig::new(n16_boot(15)).unwrap();
-        let top = config.switching_key_bytes(Level(25), true);
-        let at_21 = config.switching_key_bytes(Level(21), true);
+        let top = config.switching_key_bytes(Level(26), true);
+        let at_22 = config.switching_key_bytes(Level(22), true);
         // One digit over Q_L·P (32 limbs) and one over q0·p0 (2 limbs), compressed.
         let encapsulation = 65536 * (32 + 2) * 8;
-        // 47 rotation keys (plan §2.3) at the top level, conjugation and relinearisation at 21,
-        // the two encapsulation keys.
+        // 47 rotation keys (plan §2.3) at the top level, conjugation and relinearisation at the
+        // C2S output level 22, the two encapsulation keys.
         assert_eq!(
             config.key_bytes(47, true),
-            47 * top + 2 * at_21 + encapsulation
+            47 * top + 2 * at_22 + encapsulation
         );
         assert_eq!(config.key_bytes(0, false), 2 * config.key_bytes(0, true));
-        let capped = config.key_bytes_capped(&[Level(13), Level(25)], true);
+        let capped = config.key_bytes_capped(&[Level(13), Level(26)], true);
         assert_eq!(
             capped,
             config.switching_key_bytes(Level(13), true) + config.key_bytes(1, true)
@@ -136,10 +144,12 @@ mod tests {
     #[test]
     fn lattigo_default_bootstrap_primes_total_821_bits() {
         // Lattigo's defaults: C2S 4 × 56, EvalMod 8 × 60, S2C 3 × 39: "depth 15, 821 bits".
-        let literal = BootstrapLiteral {
+        let mut literal = BootstrapLiteral {
             s2c_bits: vec![39; 3],
+            special_bits: vec![61; 6],
             ..n16_boot(15)
         };
+        literal.evalmod.double_angles = 3;
         let bits: u32 = literal.s2c_bits.iter().sum::<u32>()
             + literal.evalmod.log_scale * literal.evalmod.depth() as u32
             + literal.c2s_bits.iter().sum::<u32>();
@@ -150,7 +160,7 @@ mod tests {
     #[test]
     fn weak_or_inconsistent_literals_are_refused() {
         let too_many_special = BootstrapLiteral {
-            special_bits: vec![61; 7],
+            special_bits: vec![61; 6],
             ..n16_boot(15)
         };
         assert!(matches!(
@@ -228,9 +238,9 @@ mod tests {
             for log_slots in [log_n - 1, log_n - 3] {
                 let config = BootstrapConfig::new(test_boot_insecure(log_n, log_slots)).unwrap();
                 assert_eq!(config.params().security(), SecurityLevel::Insecure);
-                assert_eq!(config.depth(), 12);
+                assert_eq!(config.depth(), 13);
                 assert_eq!(config.output_level(), Level(2));
-                assert_eq!(config.levels().c2s_output, Level(12));
+                assert_eq!(config.levels().c2s_output, Level(13));
             }
         }
         let mut secure = test_boot_insecure(12, 11);
