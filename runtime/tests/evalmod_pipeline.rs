@@ -25,7 +25,7 @@ use fhec_runtime::sampling::SecureRng;
 
 #[test]
 fn modraise_and_evalmod_between_oracle_dfts_return_the_message() {
-    // The preset's EvalMod (degree 31, r = 4, 9 levels).
+    // The preset's EvalMod (degree 30, r = 4, 9 levels).
     let config = BootstrapConfig::new(test_boot_insecure(11, 10)).unwrap();
     assert_eq!(config.levels_per_step()[1], 9);
     run(&config, "TEST_BOOT_N11_INSECURE r=4", 23.0);
@@ -33,7 +33,7 @@ fn modraise_and_evalmod_between_oracle_dfts_return_the_message() {
 
 #[test]
 fn three_double_angles_save_a_level_for_less_precision() {
-    // r = 3 (Lattigo's default, 8 levels): the polynomial error is 2^-35.8 instead of 2^-45.
+    // r = 3 (Lattigo's default, 8 levels): the polynomial error is 2^-35.1 instead of 2^-45.
     let mut literal = test_boot_insecure(11, 10);
     literal.evalmod.double_angles = 3;
     let config = BootstrapConfig::new(literal).unwrap();

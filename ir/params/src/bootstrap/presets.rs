@@ -5,14 +5,14 @@ use super::{BootstrapLiteral, EvalModLiteral};
 
 /// `N16_BOOT`: the 128-bit bootstrapping preset at N = 2^16 for 2^log_slots slots (plan §1.4).
 ///
-/// q0 60 · circuit 10 × 45 (scale 2^45) · S2C 3 × 42 · EvalMod 9 × 60 (degree 31 on [−16, 16],
+/// q0 60 · circuit 10 × 45 (scale 2^45) · S2C 3 × 42 · EvalMod 9 × 60 (degree 30 on [−16, 16],
 /// 4 double angles, message ratio 2^8) · C2S 4 × 56; special primes 5 × 61, dnum 5; ephemeral
 /// secret h = 32 (K = 16: failure 2^-138.7 at 2^15 slots). log Q ≈ 1400, log QP ≈ 1705
 /// ≤ 1747; q0·p0 < 2^121 (the sparse bound). Depth 16: input at level 0 with scale 2^52,
 /// output at level 10 with scale 2^45.
 ///
 /// Changed from plan §1.4 (8 EvalMod levels, 6 special primes) after measuring: with 3 double
-/// angles the polynomial error (2^-35.8 in q0 units) is amplified by √N in the slots and would
+/// angles the polynomial error (2^-35.1 in q0 units) is amplified by √N in the slots and would
 /// cap a bootstrap near 22 bits at N = 2^16; a fourth double angle brings it to 2^-45
 /// (ModRaise + EvalMod between oracle DFTs at N = 2^13: 26.0 bits mean against 23.3). The extra
 /// 60-bit prime is paid by one special prime fewer: with dnum 5 the largest digit is five
@@ -58,15 +58,16 @@ pub fn test_boot_insecure(log_n: u32, log_slots: u32) -> BootstrapLiteral {
     }
 }
 
-/// Lattigo's default EvalMod shape (plan §0) with degree 31 instead of 30 and 4 double angles
-/// instead of 3: 60-bit scale, K = 16, message ratio 2^8. Degree 31 costs the same
-/// ⌈log2 32⌉ = 5 levels as 30; the fourth double angle costs one level and takes the error near
-/// the integers of [−16, 16] from 2^-35.8 to below 2^-44 (runtime `bootstrap::evalmod` tests).
+/// Lattigo's default EvalMod shape (plan §0) with 4 double angles instead of 3: 60-bit scale,
+/// K = 16, degree 30, message ratio 2^8. The fourth double angle costs one level and takes the
+/// error near the integers of [−16, 16] from 2^-35.1 to 2^-45.0 (runtime `bootstrap::evalmod`
+/// tests). Degree 31 would cost the same 5 levels but, being 2^5 − 1, only fits them as a
+/// binary tree: 19 products instead of 12 for about half a bit.
 fn default_evalmod() -> EvalModLiteral {
     EvalModLiteral {
         log_scale: 60,
         k: 16,
-        degree: 31,
+        degree: 30,
         double_angles: 4,
         log_message_ratio: 8,
     }
