@@ -276,9 +276,10 @@ fn least_squares(rows: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
 mod tests {
     use super::*;
 
-    /// `N16_BOOT`'s EvalMod: degree 30, K = 16, 4 double angles, ratio 2^8.
+    /// The test presets' EvalMod: degree 30, K = 16, 4 double angles, ratio 2^8 (`N16_BOOT`
+    /// differs only by its ratio, 2^7).
     fn literal() -> EvalModLiteral {
-        fhec_params::bootstrap::n16_boot(15).evalmod
+        fhec_params::bootstrap::test_boot_insecure(11, 10).evalmod
     }
 
     /// The same with Lattigo's 3 double angles.
@@ -338,7 +339,7 @@ mod tests {
         assert!(off > 2f64.powi(-10), "{off}");
     }
 
-    /// A fourth double angle (one level more, `N16_BOOT`'s choice) shrinks the polynomial's
+    /// A fourth double angle (one level more, the presets' choice) shrinks the polynomial's
     /// interval by two: the error near the integers drops below 2^-44 (measured 2^-45.0 for
     /// degree 30).
     #[test]

@@ -6,18 +6,23 @@ use super::{BootstrapLiteral, EvalModLiteral};
 /// `N16_BOOT`: the 128-bit bootstrapping preset at N = 2^16 for 2^log_slots slots (plan §1.4).
 ///
 /// q0 60 · circuit 10 × 45 (scale 2^45) · S2C 3 × 42 · EvalMod 9 × 60 (degree 30 on [−16, 16],
-/// 4 double angles, message ratio 2^8) · C2S 4 × 56; special primes 5 × 61, dnum 5; ephemeral
+/// 4 double angles, message ratio 2^7) · C2S 4 × 56; special primes 5 × 61, dnum 5; ephemeral
 /// secret h = 32 (K = 16: failure 2^-138.7 at 2^15 slots). log Q ≈ 1400, log QP ≈ 1705
-/// ≤ 1747; q0·p0 < 2^121 (the sparse bound). Depth 16: input at level 0 with scale 2^52,
+/// ≤ 1747; q0·p0 < 2^121 (the sparse bound). Depth 16: input at level 0 with scale 2^53,
 /// output at level 10 with scale 2^45.
 ///
-/// Changed from plan §1.4 (8 EvalMod levels, 6 special primes) after measuring: with 3 double
-/// angles the polynomial error (2^-35.1 in q0 units) is amplified by √N in the slots and would
-/// cap a bootstrap near 22 bits at N = 2^16; a fourth double angle brings it to 2^-45
-/// (ModRaise + EvalMod between oracle DFTs at N = 2^13: 26.0 bits mean against 23.3). The extra
-/// 60-bit prime is paid by one special prime fewer: with dnum 5 the largest digit is five
-/// 60-bit EvalMod primes (300 bits), still below P = 5 × 61 bits, and the keys keep 5 digits of
-/// 32 limbs at the top.
+/// Changed from plan §1.4 after measuring (docs/bootstrapping.md, ModRaise + EvalMod between
+/// oracle DFTs at N = 2^16, 2^15 uniform complex slots):
+/// - 4 double angles instead of 3 (EvalMod 9 levels): the polynomial error, amplified by √N in
+///   the slots, falls from 2^-35.1 to 2^-45.0 in q0 units (26.0 vs 23.3 bits at N = 2^13). The
+///   extra 60-bit prime is paid by one special prime fewer: with dnum 5 the largest digit is
+///   five 60-bit EvalMod primes (300 bits), still below P = 5 × 61 bits, and the keys keep 5
+///   digits of 32 limbs at the top.
+/// - message ratio 2^7 instead of 2^8: the dense key's rounding noise, amplified by the ratio,
+///   dominates at N = 2^16; 2^7 gives 25.2 bits mean (22.8 worst) against 24.3 (21.9), 2^6 gives
+///   24.9 as the sine's cubic term takes over. The price: a constant slot vector (all of the
+///   message in one coefficient) meets the cubic term at (2π·2^-7)²/6 ≈ 2^-11.3 instead of
+///   2^-13.3 (plan §2.4).
 pub fn n16_boot(log_slots: u32) -> BootstrapLiteral {
     BootstrapLiteral {
         log_n: 16,
@@ -26,7 +31,10 @@ pub fn n16_boot(log_slots: u32) -> BootstrapLiteral {
         circuit_bits: vec![45; 10],
         circuit_log_scale: 45,
         s2c_bits: vec![42; 3],
-        evalmod: default_evalmod(),
+        evalmod: EvalModLiteral {
+            log_message_ratio: 7,
+            ..default_evalmod()
+        },
         c2s_bits: vec![56; 4],
         special_bits: vec![61; 5],
         dnum: 5,
@@ -38,6 +46,8 @@ pub fn n16_boot(log_slots: u32) -> BootstrapLiteral {
 /// A small, explicitly **insecure** bootstrapping set for tests at N = 2^log_n (11..=13), same
 /// shape as [`n16_boot`] with fewer levels: q0 60 · circuit 2 × 45 · S2C 2 × 42 · EvalMod 9 × 60
 /// · C2S 2 × 56; special 2 × 61, dnum 8 (digits of at most two primes, ≤ 120 bits); h = 32.
+/// Message ratio 2^8 (Lattigo's default): at these small N the message's coefficients are
+/// larger (≈ 1/√N) and the sine's cubic term, not the noise, limits the precision.
 ///
 /// # Panics
 /// If `log_n` is outside 11..=13 (a programming error in a test).
@@ -53,16 +63,18 @@ pub fn test_boot_insecure(log_n: u32, log_slots: u32) -> BootstrapLiteral {
         c2s_bits: vec![56; 2],
         special_bits: vec![61; 2],
         dnum: 8,
+        evalmod: default_evalmod(),
         insecure: true,
         ..n16_boot(log_slots)
     }
 }
 
 /// Lattigo's default EvalMod shape (plan §0) with 4 double angles instead of 3: 60-bit scale,
-/// K = 16, degree 30, message ratio 2^8. The fourth double angle costs one level and takes the
-/// error near the integers of [−16, 16] from 2^-35.1 to 2^-45.0 (runtime `bootstrap::evalmod`
-/// tests). Degree 31 would cost the same 5 levels but, being 2^5 − 1, only fits them as a
-/// binary tree: 19 products instead of 12 for about half a bit.
+/// K = 16, degree 30, message ratio 2^8 (`N16_BOOT` lowers the ratio to 2^7). The fourth double
+/// angle costs one level and takes the error near the integers of [−16, 16] from 2^-35.1 to
+/// 2^-45.0 (runtime `bootstrap::evalmod` tests). Degree 31 would cost the same 5 levels but,
+/// being 2^5 − 1, only fits them as a binary tree: 19 products instead of 12 for about half a
+/// bit.
 fn default_evalmod() -> EvalModLiteral {
     EvalModLiteral {
         log_scale: 60,
@@ -103,7 +115,7 @@ mod tests {
             );
             assert_eq!(config.output_level(), Level(10));
             assert_eq!(config.output_scale(), 2f64.powi(45));
-            assert_eq!(config.input_log_scale(), 52);
+            assert_eq!(config.input_log_scale(), 53);
             assert_eq!(config.min_input_level(), Level(0));
             assert!(config.sparse_switch_log_modulus() < 121.0);
             assert!(config.failure_log2() < -137.0);
