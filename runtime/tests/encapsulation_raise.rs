@@ -14,14 +14,16 @@ use ckks_support::{TestContext, check_precision};
 use fhec_params::bootstrap::test_boot_insecure;
 use fhec_params::{BootstrapConfig, Level};
 use fhec_runtime::bootstrap::encapsulation::{
-    EncapsulationError, EncapsulationKeys, ephemeral_secret, raise_to_dense, switch_to_sparse,
+    EncapsulationError, EncapsulationKeys, SparseSwitchKey, ephemeral_secret, raise_to_dense,
+    switch_to_sparse,
 };
 use fhec_runtime::bootstrap::mod_raise::{RaiseError, mod_raise, scale_down};
 use fhec_runtime::ciphertext::Ciphertext;
 use fhec_runtime::encoding::C64;
 use fhec_runtime::encrypt::decrypt;
 use fhec_runtime::eval::Evaluator;
-use fhec_runtime::keys::{KeyGenerator, SecretKey};
+use fhec_runtime::keys::switch_between::SingleDigitKey;
+use fhec_runtime::keys::{KeyError, KeyGenerator, SecretKey};
 use fhec_runtime::precision::PrecisionStats;
 use fhec_runtime::sampling::SecureRng;
 
@@ -205,7 +207,25 @@ fn wrong_levels_and_scales_are_refused() {
 
 #[test]
 fn the_sparse_to_dense_key_has_one_digit() {
-    let Setup { config, keys, .. } = setup();
+    let Setup {
+        config, keys, test, ..
+    } = setup();
+    // Seed-compressed forms rebuild the same keys; malformed ones are refused.
+    let (level, seed, b) = keys.sparse_to_dense.compressed();
+    let rebuilt = SingleDigitKey::from_compressed(&test.context, level, *seed, b.clone()).unwrap();
+    assert_eq!(rebuilt, keys.sparse_to_dense);
+    assert!(matches!(
+        SingleDigitKey::from_compressed(&test.context, Level(1), *seed, b.clone()),
+        Err(KeyError::KeyShape { .. })
+    ));
+    let (seed, b) = keys.dense_to_sparse.compressed();
+    let rebuilt = SparseSwitchKey::from_compressed(&test.context, *seed, b.clone()).unwrap();
+    assert_eq!(rebuilt, keys.dense_to_sparse);
+    let truncated = [b[0][1..].to_vec(), b[1].clone()];
+    assert!(matches!(
+        SparseSwitchKey::from_compressed(&test.context, *seed, truncated),
+        Err(EncapsulationError::Key(KeyError::KeyShape { .. }))
+    ));
     let top = config.levels().top;
     assert_eq!(keys.sparse_to_dense.level(), top);
     let n = config.params().degree();

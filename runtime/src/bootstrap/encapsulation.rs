@@ -101,13 +101,7 @@ impl SparseSwitchKey {
         for (index, ((modulus, ntt), limb)) in
             key_primes(context).into_iter().zip(limbs).enumerate()
         {
-            let mut a_limb = vec![0u64; n];
-            expand_uniform(
-                &seed,
-                SPARSE_KEY_STREAM + index as u64,
-                modulus.value(),
-                &mut a_limb,
-            );
+            let a_limb = uniform_limb(&seed, modulus, n, index);
             let mut b_limb: Vec<u64> = error.iter().map(|&e| signed_residue(modulus, e)).collect();
             ntt.forward(&mut b_limb);
             let sparse = to.full().limb(limb);
@@ -128,6 +122,38 @@ impl SparseSwitchKey {
     /// The seed-compressed form: the seed of `a` and `b` (q0 limb, p0 limb).
     pub fn compressed(&self) -> (&Seed, &[Vec<u64>; 2]) {
         (&self.seed, &self.b)
+    }
+
+    /// Rebuilds a key from its seed-compressed form, regenerating `a` from the seed.
+    ///
+    /// Errors: [`EncapsulationError::Key`] ([`KeyError::KeyShape`]) unless both limbs of `b`
+    /// hold N residues reduced modulo q0 and p0.
+    pub fn from_compressed(
+        context: &CkksContext,
+        seed: Seed,
+        b: [Vec<u64>; 2],
+    ) -> Result<Self, EncapsulationError> {
+        let n = context.ring().degree();
+        let primes = key_primes(context);
+        let valid = b.iter().zip(&primes).all(|(limb, (modulus, _))| {
+            limb.len() == n && limb.iter().all(|&x| x < modulus.value())
+        });
+        if !valid {
+            return Err(KeyError::KeyShape {
+                expected: format!("two limbs of {n} residues mod q0 and p0"),
+                found: format!(
+                    "limbs of {} and {} words (or unreduced residues)",
+                    b[0].len(),
+                    b[1].len()
+                ),
+            }
+            .into());
+        }
+        let a = [
+            uniform_limb(&seed, primes[0].0, n, 0),
+            uniform_limb(&seed, primes[1].0, n, 1),
+        ];
+        Ok(Self { seed, b, a })
     }
 
     /// Bytes of the expanded key (2 polynomials × 2 limbs × N × 8).
@@ -272,6 +298,18 @@ pub fn raise_to_dense(
         scale: input.scale,
         slots: input.slots,
     })
+}
+
+/// Limb `index` (0: q0, 1: p0) of the uniform half of a [`SparseSwitchKey`].
+fn uniform_limb(seed: &Seed, modulus: &Modulus, n: usize, index: usize) -> Vec<u64> {
+    let mut limb = vec![0u64; n];
+    expand_uniform(
+        seed,
+        SPARSE_KEY_STREAM + index as u64,
+        modulus.value(),
+        &mut limb,
+    );
+    limb
 }
 
 /// The residue mod `m` of a small signed value.

@@ -44,6 +44,28 @@ impl SingleDigitKey {
         (self.level, &self.seed, &self.b)
     }
 
+    /// Rebuilds a key from its seed-compressed form, regenerating `a` from the seed.
+    ///
+    /// Errors: [`KeyError::Level`] for a level above L, [`KeyError::KeyShape`] when `b` is not
+    /// an NTT polynomial over Q_level·P.
+    pub fn from_compressed(
+        context: &CkksContext,
+        level: Level,
+        seed: Seed,
+        b: RnsPoly,
+    ) -> Result<Self, KeyError> {
+        check_level(context, level)?;
+        let expected = context.ring().zero(level, true, Form::Ntt);
+        if !b.same_shape(&expected) {
+            return Err(KeyError::KeyShape {
+                expected: format!("one polynomial of shape {}", expected.shape()),
+                found: format!("one of shape {}", b.shape()),
+            });
+        }
+        let a = uniform_poly(context, &seed, SINGLE_DIGIT_DOMAIN, level, true);
+        Ok(Self { level, seed, b, a })
+    }
+
     /// Bytes of the expanded key: 2 · N · (level + 1 + k) · 8 (DESIGN §5 with one digit).
     pub fn size_bytes(&self) -> usize {
         (self.b.data().len() + self.a.data().len()) * 8
@@ -72,13 +94,7 @@ impl KeyGenerator<'_> {
         level: Level,
     ) -> Result<SingleDigitKey, KeyError> {
         let context = self.context;
-        let max = context.max_level();
-        if level > max {
-            return Err(KeyError::Level {
-                level: level.0,
-                max: max.0,
-            });
-        }
+        check_level(context, level)?;
         let ring = context.ring();
         let seed = self.rng.seed();
         let a = uniform_poly(context, &seed, SINGLE_DIGIT_DOMAIN, level, true);
@@ -92,6 +108,18 @@ impl KeyGenerator<'_> {
         add_special_multiple(context, &mut b, &source);
         Ok(SingleDigitKey { level, seed, b, a })
     }
+}
+
+/// [`KeyError::Level`] for a level above L.
+fn check_level(context: &CkksContext, level: Level) -> Result<(), KeyError> {
+    let max = context.max_level();
+    if level > max {
+        return Err(KeyError::Level {
+            level: level.0,
+            max: max.0,
+        });
+    }
+    Ok(())
 }
 
 /// `b += [P]_(q_i)·s` on every ciphertext limb (P vanishes on the special limbs).
