@@ -89,7 +89,8 @@ fn run(config: &BootstrapConfig, name: &str, min_mean_bits: f64) {
         .collect();
 
     // EvalMod on both halves: A·sin(2πx)/(2π) with A = q0/Δ_in gives the coefficients of m.
-    let evalmod = EvalMod::new(config.evalmod(), q0 / config.input_scale()).unwrap();
+    let evalmod = EvalMod::for_bootstrap(config).unwrap();
+    assert_eq!(evalmod.output_factor(), q0 / config.input_scale());
     let mut coefficients = Vec::with_capacity(n);
     for half in &halves {
         let out = evalmod

@@ -22,7 +22,7 @@
 
 use crate::ciphertext::Ciphertext;
 use crate::eval::{ChebyshevPolynomial, EvalError, Evaluator, PolynomialError};
-use fhec_params::{EvalModLiteral, Level};
+use fhec_params::{BootstrapConfig, EvalModLiteral, Level};
 use std::f64::consts::PI;
 use thiserror::Error;
 
@@ -111,6 +111,15 @@ impl EvalMod {
             polynomial,
             constants: lambdas[1..].to_vec(),
         })
+    }
+
+    /// EvalMod for a bootstrap of `config`: its EvalMod shape with A = q0/input scale, so the
+    /// output is the message itself (the input's coefficients over its scale).
+    ///
+    /// Errors: as [`Self::new`].
+    pub fn for_bootstrap(config: &BootstrapConfig) -> Result<Self, EvalModError> {
+        let q0 = config.params().q_primes()[0] as f64;
+        Self::new(config.evalmod(), q0 / config.input_scale())
     }
 
     /// Levels consumed: ⌈log2(degree + 1)⌉ + double angles.
