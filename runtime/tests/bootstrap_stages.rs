@@ -10,9 +10,9 @@
 
 use fhec_params::bootstrap::test_boot_insecure;
 use fhec_params::{BootstrapConfig, DftPlan, Level};
-use fhec_runtime::bootstrap::encapsulation::{switch_to_dense, switch_to_sparse};
+use fhec_runtime::bootstrap::encapsulation::{raise_to_dense, switch_to_sparse};
 use fhec_runtime::bootstrap::evalmod::EvalMod;
-use fhec_runtime::bootstrap::mod_raise::{mod_raise, scale_down};
+use fhec_runtime::bootstrap::mod_raise::scale_down;
 use fhec_runtime::bootstrap::{BootstrapKeys, DftSettings, HomomorphicDft, SlotCoefficients};
 use fhec_runtime::context::CkksContext;
 use fhec_runtime::encoding::{C64, Encoder};
@@ -63,8 +63,7 @@ fn each_stage_within_its_budget() {
     // Raise, and read t = Δ·m + e + q0·I exactly.
     let bottom = scale_down(&evaluator, &input, config.input_scale()).unwrap();
     let sparse = switch_to_sparse(&context, &encapsulation.dense_to_sparse, &bottom).unwrap();
-    let raised = mod_raise(&context, &sparse).unwrap();
-    let raised = switch_to_dense(&context, &encapsulation.sparse_to_dense, &raised).unwrap();
+    let raised = raise_to_dense(&context, &encapsulation.sparse_to_dense, &sparse).unwrap();
     let mut t_poly = decrypt(&context, &secret, &raised).poly;
     context.ring().to_coefficient(&mut t_poly);
     let mut t = vec![0.0; 1 << log_n];

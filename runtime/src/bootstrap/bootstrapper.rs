@@ -1,7 +1,7 @@
 //! [`Bootstrapper`]: the whole refresh of a ciphertext, and [`BootstrapError`], the error of
 //! every bootstrapping stage.
 
-use super::encapsulation::{EncapsulationError, switch_to_dense, switch_to_sparse};
+use super::encapsulation::{EncapsulationError, raise_to_dense, switch_to_sparse};
 use super::evalmod::{EvalMod, EvalModError};
 use super::homomorphic_dft::{DftSettings, HomomorphicDft};
 use super::keys::{BootstrapKeys, dft_plan};
@@ -181,7 +181,8 @@ impl<'a> Bootstrapper<'a> {
     }
 
     /// ScaleDown to level 0 at the input scale, then ModRaise to the top level (through the
-    /// sparse secret when the configuration encapsulates).
+    /// sparse secret when the configuration encapsulates: dense → sparse at q0, then the raise
+    /// fused with the one-digit switch back to the dense key).
     fn raise(
         &self,
         evaluator: &Evaluator<'_>,
@@ -195,11 +196,10 @@ impl<'a> Bootstrapper<'a> {
         match encapsulation {
             Some(keys) => {
                 let sparse = switch_to_sparse(self.context, &keys.dense_to_sparse, &bottom)?;
-                let raised = mod_raise(self.context, &sparse)?;
-                Ok(switch_to_dense(
+                Ok(raise_to_dense(
                     self.context,
                     &keys.sparse_to_dense,
-                    &raised,
+                    &sparse,
                 )?)
             }
             None => Ok(mod_raise(self.context, &bottom)?),

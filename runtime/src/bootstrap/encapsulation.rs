@@ -6,17 +6,21 @@
 //!    [`SparseSwitchKey`], a one-digit key over q0·p0 only (p0 the first special prime). It is
 //!    the only sample ever published under s', and its modulus (≤ 121 bits in `N16_BOOT`) is
 //!    what `fhec_params::bootstrap::sparse_bound` checks.
-//! 2. ModRaise ([`super::mod_raise`]) under s'.
-//! 3. [`switch_to_dense`]: the raised ciphertext is switched back to s with an ordinary hybrid
-//!    key s' → s over the whole chain ([`KeyGenerator::switching_key`]).
+//! 2. [`raise_to_dense`]: ModRaise and the switch back to s in one step. After the raise c1 is
+//!    the centered lift of a residue mod q0, |c1| < q0/2 ≤ P, so it needs no decomposition:
+//!    a one-digit key s' → s over Q_L·P ([`SingleDigitKey`], `KeyGenerator::single_digit_key`)
+//!    does it with one inner product and a key 1/dnum the size of a hybrid key (plan §1.5
+//!    step 3). [`super::mod_raise::mod_raise`] alone gives the raised ciphertext under s'.
 //!
 //! s' is sampled by the client ([`ephemeral_secret`]), used for the two keys
 //! ([`EncapsulationKeys::generate`]) and dropped (a [`SecretKey`] is zeroized on drop); it is
 //! never stored: anyone holding it could decrypt s out of the dense→sparse key.
 
+use super::mod_raise::raise_poly;
 use crate::ciphertext::Ciphertext;
 use crate::context::CkksContext;
-use crate::keys::{KeyError, KeyGenerator, KeySwitchKey, SecretKey};
+use crate::keys::switch_between::SingleDigitKey;
+use crate::keys::{KeyError, KeyGenerator, SecretKey};
 use crate::ring::{Form, Modulus, NttTable};
 use crate::sampling::{SecureRng, Seed, expand_uniform};
 use fhec_params::Level;
@@ -31,17 +35,9 @@ pub enum EncapsulationError {
     /// The ephemeral secret could not be sampled or a key made.
     #[error("encapsulation key: {0}")]
     Key(#[from] KeyError),
-    /// The dense→sparse switch takes level-0 ciphertexts only.
-    #[error("the dense→sparse switch works at level 0; this ciphertext is at level {level}")]
+    /// The switches around ModRaise take level-0 ciphertexts only.
+    #[error("the encapsulation switches work at level 0; this ciphertext is at level {level}")]
     NotAtLevelZero {
-        /// The ciphertext's level.
-        level: usize,
-    },
-    /// The sparse→dense key serves lower levels than the ciphertext's.
-    #[error("the sparse→dense key serves levels up to {key}; the ciphertext is at level {level}")]
-    KeyLevel {
-        /// The key's level.
-        key: usize,
         /// The ciphertext's level.
         level: usize,
     },
@@ -105,13 +101,7 @@ impl SparseSwitchKey {
         for (index, ((modulus, ntt), limb)) in
             key_primes(context).into_iter().zip(limbs).enumerate()
         {
-            let mut a_limb = vec![0u64; n];
-            expand_uniform(
-                &seed,
-                SPARSE_KEY_STREAM + index as u64,
-                modulus.value(),
-                &mut a_limb,
-            );
+            let a_limb = uniform_limb(&seed, modulus, n, index);
             let mut b_limb: Vec<u64> = error.iter().map(|&e| signed_residue(modulus, e)).collect();
             ntt.forward(&mut b_limb);
             let sparse = to.full().limb(limb);
@@ -134,6 +124,38 @@ impl SparseSwitchKey {
         (&self.seed, &self.b)
     }
 
+    /// Rebuilds a key from its seed-compressed form, regenerating `a` from the seed.
+    ///
+    /// Errors: [`EncapsulationError::Key`] ([`KeyError::KeyShape`]) unless both limbs of `b`
+    /// hold N residues reduced modulo q0 and p0.
+    pub fn from_compressed(
+        context: &CkksContext,
+        seed: Seed,
+        b: [Vec<u64>; 2],
+    ) -> Result<Self, EncapsulationError> {
+        let n = context.ring().degree();
+        let primes = key_primes(context);
+        let valid = b.iter().zip(&primes).all(|(limb, (modulus, _))| {
+            limb.len() == n && limb.iter().all(|&x| x < modulus.value())
+        });
+        if !valid {
+            return Err(KeyError::KeyShape {
+                expected: format!("two limbs of {n} residues mod q0 and p0"),
+                found: format!(
+                    "limbs of {} and {} words (or unreduced residues)",
+                    b[0].len(),
+                    b[1].len()
+                ),
+            }
+            .into());
+        }
+        let a = [
+            uniform_limb(&seed, primes[0].0, n, 0),
+            uniform_limb(&seed, primes[1].0, n, 1),
+        ];
+        Ok(Self { seed, b, a })
+    }
+
     /// Bytes of the expanded key (2 polynomials × 2 limbs × N × 8).
     pub fn size_bytes(&self) -> usize {
         self.b
@@ -149,13 +171,13 @@ impl SparseSwitchKey {
 pub struct EncapsulationKeys {
     /// s → s' over q0·p0, used at level 0 before ModRaise.
     pub dense_to_sparse: SparseSwitchKey,
-    /// s' → s over the whole chain, used right after ModRaise at the top level.
-    pub sparse_to_dense: KeySwitchKey,
+    /// s' → s over Q_L·P, one digit, used by [`raise_to_dense`].
+    pub sparse_to_dense: SingleDigitKey,
 }
 
 impl EncapsulationKeys {
     /// Makes both keys from the long-term `dense` secret and the ephemeral `sparse` one; the
-    /// sparse→dense key serves the top level.
+    /// sparse→dense key serves the top level L.
     ///
     /// Errors: [`EncapsulationError::Key`].
     pub fn generate(
@@ -165,7 +187,7 @@ impl EncapsulationKeys {
         sparse: &SecretKey,
     ) -> Result<Self, EncapsulationError> {
         let dense_to_sparse = SparseSwitchKey::generate(context, generator.rng(), dense, sparse);
-        let sparse_to_dense = generator.switching_key(sparse, dense, context.max_level())?;
+        let sparse_to_dense = generator.single_digit_key(sparse, dense, context.max_level())?;
         Ok(Self {
             dense_to_sparse,
             sparse_to_dense,
@@ -243,52 +265,51 @@ pub fn switch_to_sparse(
     })
 }
 
-/// Switches a ciphertext under s' back to s with the hybrid key `key` (ModUp of c1 per digit,
-/// inner product with the key over Q_l·P, ModDown). The ciphertext's level must not exceed
-/// the key's; a key above it is restricted to it (a copy).
+/// ModRaise of a level-0 ciphertext under s' and its switch back to s, to the key's level
+/// (the top level L for [`EncapsulationKeys`]): (raise(c0) + ModDown(ĉ1·b), ModDown(ĉ1·a)) with
+/// ĉ1 the centered lift of c1 over Q_L·P. Decrypts under s to t = Δ·m + e + q0·I, I the same
+/// integers as the raise under s' (plus a key-switching error below a few units).
 ///
-/// Errors: [`EncapsulationError::KeyLevel`].
-pub fn switch_to_dense(
+/// Errors: [`EncapsulationError::NotAtLevelZero`].
+pub fn raise_to_dense(
     context: &CkksContext,
-    key: &KeySwitchKey,
+    key: &SingleDigitKey,
     input: &Ciphertext,
 ) -> Result<Ciphertext, EncapsulationError> {
-    let level = input.level();
-    if key.level() < level {
-        return Err(EncapsulationError::KeyLevel {
-            key: key.level().0,
-            level: level.0,
+    if input.level().0 != 0 {
+        return Err(EncapsulationError::NotAtLevelZero {
+            level: input.level().0,
         });
     }
-    let restricted;
-    let key = if key.level() > level {
-        let mut copy = key.clone();
-        copy.restrict(context, level)?;
-        restricted = copy;
-        &restricted
-    } else {
-        key
-    };
+    let level = key.level();
     let ring = context.ring();
-    let mut sum0 = ring.zero(level, true, Form::Ntt);
-    let mut sum1 = ring.zero(level, true, Form::Ntt);
-    let mut extended = ring.zero(level, true, Form::Ntt);
-    for digit in 0..context.params().digits_at(level) {
-        ring.mod_up(&input.c1, digit, &mut extended);
-        ring.mul_acc(&mut sum0, &extended, &key.b()[digit]);
-        ring.mul_acc(&mut sum1, &extended, &key.a()[digit]);
-    }
+    let extended = raise_poly(context, &input.c1, level, true);
+    let mut product = ring.zero(level, true, Form::Ntt);
     let mut c0 = ring.zero(level, false, Form::Ntt);
     let mut c1 = ring.zero(level, false, Form::Ntt);
-    ring.mod_down(&sum0, &mut c0);
-    ring.mod_down(&sum1, &mut c1);
-    ring.add_assign(&mut c0, &input.c0);
+    ring.mul(&extended, key.b(), &mut product);
+    ring.mod_down(&product, &mut c0);
+    ring.mul(&extended, key.a(), &mut product);
+    ring.mod_down(&product, &mut c1);
+    ring.add_assign(&mut c0, &raise_poly(context, &input.c0, level, false));
     Ok(Ciphertext {
         c0,
         c1,
         scale: input.scale,
         slots: input.slots,
     })
+}
+
+/// Limb `index` (0: q0, 1: p0) of the uniform half of a [`SparseSwitchKey`].
+fn uniform_limb(seed: &Seed, modulus: &Modulus, n: usize, index: usize) -> Vec<u64> {
+    let mut limb = vec![0u64; n];
+    expand_uniform(
+        seed,
+        SPARSE_KEY_STREAM + index as u64,
+        modulus.value(),
+        &mut limb,
+    );
+    limb
 }
 
 /// The residue mod `m` of a small signed value.

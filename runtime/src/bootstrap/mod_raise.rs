@@ -118,8 +118,8 @@ pub fn mod_raise_to(
         });
     }
     Ok(Ciphertext {
-        c0: raise_poly(context, &input.c0, level),
-        c1: raise_poly(context, &input.c1, level),
+        c0: raise_poly(context, &input.c0, level, false),
+        c1: raise_poly(context, &input.c1, level, false),
         scale: input.scale,
         slots: input.slots,
     })
@@ -130,14 +130,20 @@ pub fn mod_raise(context: &CkksContext, input: &Ciphertext) -> Result<Ciphertext
     mod_raise_to(context, input, context.max_level())
 }
 
-/// The centered lift of a one-limb NTT polynomial mod q0 into q_0..q_level, NTT form.
-pub(crate) fn raise_poly(context: &CkksContext, poly: &RnsPoly, level: Level) -> RnsPoly {
+/// The centered lift of a one-limb NTT polynomial mod q0 into q_0..q_level (and the special
+/// primes when `with_special`), NTT form.
+pub(crate) fn raise_poly(
+    context: &CkksContext,
+    poly: &RnsPoly,
+    level: Level,
+    with_special: bool,
+) -> RnsPoly {
     let ring = context.ring();
     let (q0_modulus, q0_ntt) = ring.limb_prime(1, 0);
     let q0 = q0_modulus.value();
     let mut coefficients = poly.limb(0).to_vec();
     q0_ntt.inverse(&mut coefficients);
-    let mut raised = ring.zero(level, false, Form::Coefficient);
+    let mut raised = ring.zero(level, with_special, Form::Coefficient);
     let q_limbs = raised.q_limbs();
     ring.for_each_limb(raised.data_mut(), |j, limb| {
         let modulus = ring.limb_prime(q_limbs, j).0;

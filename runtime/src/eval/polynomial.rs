@@ -23,7 +23,8 @@
 //! free. The leading chain of splits is the tightest spot: its last leaf sits one level above
 //! the other leaves. The baby size is the largest 2^l (l ≤ ⌈m/2⌉) for which a dry run of the
 //! recursion fits in m levels; l = 1 (the plain binary tree) always fits, so the depth is
-//! always ⌈log2(d + 1)⌉ (and 1 for a constant).
+//! always ⌈log2(d + 1)⌉ (and 1 for a constant). A degree 2^m − 1 fits only as the binary tree
+//! (about d/2 products); 2^m − 2 already allows l ≥ 2 (degree 30: 12 products, 31: 19).
 //!
 //! **Power scales.** Each power is brought back to a scale close to the prime it was
 //! rescaled by (multiplying by an integer before the rescale, with the scale tracked exactly),

@@ -6,7 +6,7 @@ mod galois;
 mod public;
 pub(crate) mod randomness;
 mod secret;
-mod switch_between;
+pub mod switch_between;
 mod switching;
 
 pub use galois::GaloisKeys;

@@ -380,8 +380,8 @@ impl BootstrapConfig {
     /// `rotation_levels` (one entry per key, from the DFT plan): the rotation keys, the
     /// conjugation key (used by CoeffToSlot's real/imaginary split, capped at the C2S output
     /// level), the relinearisation key (EvalMod, capped at its input level) and, with
-    /// encapsulation, the sparse→dense key (top level) and the dense→sparse key (q0 and p0
-    /// only, one digit: 2 · N · 2 · 8 bytes, half compressed).
+    /// encapsulation, the sparse→dense key (one digit over Q_L·P: 2 · N · (L + 1 + k) · 8) and
+    /// the dense→sparse key (one digit over q0·p0: 2 · N · 2 · 8); half when compressed.
     pub fn key_bytes_capped(&self, rotation_levels: &[Level], compressed: bool) -> u64 {
         let mut total: u64 = rotation_levels
             .iter()
@@ -389,13 +389,10 @@ impl BootstrapConfig {
             .sum();
         total += 2 * self.switching_key_bytes(self.levels.c2s_output, compressed);
         if self.literal.ephemeral_hamming_weight.is_some() {
-            total += self.switching_key_bytes(self.levels.top, compressed);
-            let dense_to_sparse = 2 * self.params.degree() as u64 * 2 * 8;
-            total += if compressed {
-                dense_to_sparse / 2
-            } else {
-                dense_to_sparse
-            };
+            let n = self.params.degree() as u64;
+            let top_limbs = (self.levels.top.limbs() + self.params.p_primes().len()) as u64;
+            let one_digit = 2 * n * (top_limbs + 2) * 8;
+            total += if compressed { one_digit / 2 } else { one_digit };
         }
         total
     }

@@ -106,9 +106,22 @@ mod tests {
             assert!(f >= previous, "K = {k}");
             previous = f;
         }
-        // A dense key (h ≈ 2N/3 at N = 2^16) at K = 512 (OpenFHE's dense K): far from 2^-128.
+        // Exact Irwin–Hall values (computed independently with 50-digit arithmetic).
+        for (h, k, coefficients, exact) in [(32, 15, 1 << 17, -85.404), (64, 28, 1 << 17, -142.972)]
+        {
+            let got = rounding_failure_log2(h, k, coefficients);
+            assert!(
+                (got - exact).abs() < 0.01,
+                "h = {h}, K = {k}: {got} vs {exact}"
+            );
+        }
+        // Central-limit branch: h = 192, K = 28 (the sparse-main-key case of plan §1.2, exact
+        // −23.22 at 2^16 coefficients) within 1.5 bits; a dense key (h ≈ 2N/3 at N = 2^16) at
+        // K = 512 (OpenFHE's dense K): 2^-38.4, far from 2^-128.
+        let sparse_main = rounding_failure_log2(192, 28, 1 << 16);
+        assert!((sparse_main + 23.22).abs() < 1.5, "{sparse_main}");
         let dense = rounding_failure_log2(43_690, 512, 1 << 17);
-        assert!(dense > -80.0 && dense < -20.0, "{dense}");
+        assert!((dense + 38.37).abs() < 0.1, "{dense}");
     }
 
     #[test]
