@@ -92,9 +92,10 @@ fn bootstrap_refreshes_full_and_sparse_slots() {
         assert_eq!(output.slots, s.config.slots());
         let stats = PrecisionStats::of(&values, &s.decrypt(&output));
         report(&format!("bootstrap {name}"), &stats);
-        // Measured 21.3–21.9 bits mean, 15.8–19.1 worst (imaginary part of N = 2^12 full).
-        assert!(stats.mean_bits() > 19.5, "{name}: {stats}");
-        assert!(stats.min_bits() > 14.0, "{name}: {stats}");
+        // Measured 22.0–24.9 bits mean, 20.2–22.9 worst (the sine's cubic term at message
+        // ratio 2^8 dominates at these sizes; see bootstrap_stages.rs).
+        assert!(stats.mean_bits() > 21.0, "{name}: {stats}");
+        assert!(stats.min_bits() > 19.0, "{name}: {stats}");
 
         // Levels really refreshed: one product, then a second bootstrap from level ≥ 1.
         let evaluator =
@@ -103,12 +104,12 @@ fn bootstrap_refreshes_full_and_sparse_slots() {
         let squares: Vec<C64> = values.iter().map(|&v| v * v).collect();
         let stats = PrecisionStats::of(&squares, &s.decrypt(&square));
         report(&format!("square after bootstrap {name}"), &stats);
-        assert!(stats.mean_bits() > 19.0, "{name} square: {stats}");
+        assert!(stats.mean_bits() > 20.5, "{name} square: {stats}");
         let again = bootstrapper.bootstrap(&square).unwrap();
         assert_eq!(again.level(), s.config.output_level());
         let stats = PrecisionStats::of(&squares, &s.decrypt(&again));
         report(&format!("second bootstrap {name}"), &stats);
-        assert!(stats.mean_bits() > 18.5, "{name} twice: {stats}");
+        assert!(stats.mean_bits() > 20.0, "{name} twice: {stats}");
     }
 }
 

@@ -80,7 +80,8 @@ pub enum BootstrapError {
 /// Scales: the raised ciphertext decrypts to t = Δ_in·m + q0·I. It is relabelled with the
 /// EvalMod scale S (free), and CoeffToSlot multiplies by S/(q0·K), so EvalMod's slots hold
 /// u = t/(q0·K) = x/K carried at scale S (≈ its 60-bit primes). EvalMod returns
-/// (q0/Δ_in)·sin(2πx)/(2π) ≈ m at the output scale, and SlotToCoeff keeps that scale.
+/// (q0/Δ_in)·sin(2πx)/(2π) ≈ m, also at scale S, and SlotToCoeff brings it to the output
+/// scale.
 pub struct Bootstrapper<'a> {
     context: &'a CkksContext,
     config: BootstrapConfig,
@@ -156,7 +157,7 @@ impl<'a> Bootstrapper<'a> {
             c2s_constant: evalmod_scale / (q0 * f64::from(evalmod_literal.k)),
             s2c_level: levels.evalmod_output,
             s2c_constant: 1.0,
-            s2c_input_scale: config.output_scale(),
+            s2c_input_scale: evalmod_scale,
             s2c_output_scale: config.output_scale(),
         };
         let dft = HomomorphicDft::new(context, &plan, settings)?;
@@ -229,7 +230,10 @@ impl<'a> Bootstrapper<'a> {
         let mut raised = self.raise(&evaluator, input)?;
         raised.scale = self.evalmod_scale;
         let mut coefficients = self.dft.coeff_to_slot(&evaluator, &raised)?;
-        let target = self.config.output_scale();
+        // EvalMod hands over at its own (high) scale: its noise is amplified by √N on the way
+        // to the slots, so it should be small relative to the scale; SlotToCoeff then brings
+        // the scale down to the output scale.
+        let target = self.evalmod_scale;
         for ct in coefficients.ciphertexts_mut() {
             *ct = self.evalmod.evaluate(&evaluator, ct, target)?;
         }

@@ -11,7 +11,9 @@
 //!   the matrices, as is the 1/2 of the real/imaginary split). The scale is unchanged.
 //! - **SlotToCoeff** is the inverse: it recombines the halves (full slots: re + i·im, the
 //!   product by i being the free monomial X^(N/2); sparse: the repack folded into its first
-//!   matrix), applies the decoding factors, and lands on an exact target scale.
+//!   matrix), applies the decoding factors, and lands on an exact target scale, moving there
+//!   by the same factor at each level (so EvalMod can hand over a high-scale result whose
+//!   noise is small relative to it).
 
 use super::bootstrapper::BootstrapError;
 use super::dft::factor_matrices;
@@ -21,6 +23,10 @@ use crate::context::CkksContext;
 use crate::eval::Evaluator;
 use crate::ring::{Form, RnsPoly};
 use fhec_params::{DftDirection, DftPlan, Level};
+
+/// Smallest diagonal scale SlotToCoeff accepts: diagonals are rounded to 1/scale, and below
+/// 2^30 that rounding would show in the bootstrap's precision.
+const MIN_DIAGONAL_SCALE: f64 = (1u64 << 30) as f64;
 
 /// Relative difference below which a ciphertext's scale counts as the expected one (exactly
 /// tracked scales differ by f64 rounding only).
@@ -155,18 +161,25 @@ impl HomomorphicDft {
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
+        // SlotToCoeff moves from its input scale to its output scale by the same factor at
+        // every level (diagonal scale q_l · ratio), so no diagonal is encoded at a small scale.
+        let ratio =
+            (settings.s2c_output_scale / settings.s2c_input_scale).powf(1.0 / s2c_count as f64);
         let slot_to_coeff = factor_matrices(plan, DftDirection::SlotToCoeff, settings.s2c_constant)
             .iter()
             .enumerate()
             .map(|(i, matrix)| {
                 let level = Level(settings.s2c_level.0 - i);
-                let prime = context.q_prime(level) as f64;
-                let last = i + 1 == s2c_count;
-                let scale = if last {
-                    prime * settings.s2c_output_scale / settings.s2c_input_scale
-                } else {
-                    prime
-                };
+                let scale = context.q_prime(level) as f64 * ratio;
+                if !(scale.is_finite() && scale >= MIN_DIAGONAL_SCALE) {
+                    return Err(BootstrapError::Shape(format!(
+                        "SlotToCoeff from scale 2^{:.1} to 2^{:.1} would encode diagonals at \
+                         scale 2^{:.1} (at least 2^30 needed)",
+                        settings.s2c_input_scale.log2(),
+                        settings.s2c_output_scale.log2(),
+                        scale.log2()
+                    )));
+                }
                 LinearTransform::new(
                     context,
                     matrix,
