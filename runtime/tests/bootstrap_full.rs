@@ -76,41 +76,52 @@ fn report(name: &str, stats: &PrecisionStats) {
     }
 }
 
-/// Bootstraps full and sparse slots, checks precision, level and scale, then squares the
-/// output (a product needs the refreshed levels) and bootstraps it again.
-#[test]
-fn bootstrap_refreshes_full_and_sparse_slots() {
-    for (log_n, log_slots) in [(11, 10), (12, 11), (12, 8)] {
-        let s = setup(log_n, log_slots);
-        let name = format!("N=2^{log_n} slots=2^{log_slots}");
-        let bootstrapper = Bootstrapper::new(&s.context, &s.config, &s.keys).unwrap();
-        let values = s.values(log_slots as u8);
-        let input = s.encrypt_bottom(&values);
-        let output = bootstrapper.bootstrap(&input).unwrap();
-        assert_eq!(output.level(), s.config.output_level(), "{name}");
-        assert_eq!(output.scale, s.config.output_scale(), "{name}");
-        assert_eq!(output.slots, s.config.slots());
-        let stats = PrecisionStats::of(&values, &s.decrypt(&output));
-        report(&format!("bootstrap {name}"), &stats);
-        // Measured 22.0–24.9 bits mean, 20.2–22.9 worst (the sine's cubic term at message
-        // ratio 2^8 dominates at these sizes; see bootstrap_stages.rs).
-        assert!(stats.mean_bits() > 21.0, "{name}: {stats}");
-        assert!(stats.min_bits() > 19.0, "{name}: {stats}");
+/// Bootstraps 2^log_slots slots at N = 2^log_n, checks precision, level and scale, then squares
+/// the output (a product needs the refreshed levels) and bootstraps it again.
+fn bootstrap_and_reuse(log_n: u32, log_slots: u32) {
+    let s = setup(log_n, log_slots);
+    let name = format!("N=2^{log_n} slots=2^{log_slots}");
+    let bootstrapper = Bootstrapper::new(&s.context, &s.config, &s.keys).unwrap();
+    let values = s.values(log_slots as u8);
+    let input = s.encrypt_bottom(&values);
+    let output = bootstrapper.bootstrap(&input).unwrap();
+    assert_eq!(output.level(), s.config.output_level(), "{name}");
+    assert_eq!(output.scale, s.config.output_scale(), "{name}");
+    assert_eq!(output.slots, s.config.slots());
+    let stats = PrecisionStats::of(&values, &s.decrypt(&output));
+    report(&format!("bootstrap {name}"), &stats);
+    // Measured 22.0–24.9 bits mean, 20.2–22.9 worst (the sine's cubic term at message
+    // ratio 2^8 dominates at these sizes; see bootstrap_stages.rs).
+    assert!(stats.mean_bits() > 21.0, "{name}: {stats}");
+    assert!(stats.min_bits() > 19.0, "{name}: {stats}");
 
-        // Levels really refreshed: one product, then a second bootstrap from level ≥ 1.
-        let evaluator =
-            Evaluator::new(&s.context).with_relinearization_key(&s.keys.relinearization);
-        let square = evaluator.mul_rescale_new(&output, &output).unwrap();
-        let squares: Vec<C64> = values.iter().map(|&v| v * v).collect();
-        let stats = PrecisionStats::of(&squares, &s.decrypt(&square));
-        report(&format!("square after bootstrap {name}"), &stats);
-        assert!(stats.mean_bits() > 20.5, "{name} square: {stats}");
-        let again = bootstrapper.bootstrap(&square).unwrap();
-        assert_eq!(again.level(), s.config.output_level());
-        let stats = PrecisionStats::of(&squares, &s.decrypt(&again));
-        report(&format!("second bootstrap {name}"), &stats);
-        assert!(stats.mean_bits() > 20.0, "{name} twice: {stats}");
-    }
+    // Levels really refreshed: one product, then a second bootstrap from level ≥ 1.
+    let evaluator = Evaluator::new(&s.context).with_relinearization_key(&s.keys.relinearization);
+    let square = evaluator.mul_rescale_new(&output, &output).unwrap();
+    let squares: Vec<C64> = values.iter().map(|&v| v * v).collect();
+    let stats = PrecisionStats::of(&squares, &s.decrypt(&square));
+    report(&format!("square after bootstrap {name}"), &stats);
+    assert!(stats.mean_bits() > 20.5, "{name} square: {stats}");
+    let again = bootstrapper.bootstrap(&square).unwrap();
+    assert_eq!(again.level(), s.config.output_level());
+    let stats = PrecisionStats::of(&squares, &s.decrypt(&again));
+    report(&format!("second bootstrap {name}"), &stats);
+    assert!(stats.mean_bits() > 20.0, "{name} twice: {stats}");
+}
+
+#[test]
+fn bootstrap_full_slots_n11() {
+    bootstrap_and_reuse(11, 10);
+}
+
+#[test]
+fn bootstrap_full_slots_n12() {
+    bootstrap_and_reuse(12, 11);
+}
+
+#[test]
+fn bootstrap_sparse_slots_n12() {
+    bootstrap_and_reuse(12, 8);
 }
 
 /// A bootstrapper refuses keys without a needed rotation, naming the element, and inputs of

@@ -28,6 +28,7 @@ use crate::eval::Evaluator;
 use crate::ring::{Form, RnsPoly};
 use fhec_params::Level;
 use fhec_params::dft_plan::signed_rotation;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One giant step: its rotation and the (baby index, pre-rotated diagonal) pairs it sums.
@@ -82,17 +83,24 @@ impl LinearTransform {
                 level.0
             )));
         }
+        // Encode every pre-rotated diagonal in parallel (each is one FFT and a few NTTs).
+        let diagonals: Vec<(&usize, &Vec<C64>)> = matrix.diagonals().iter().collect();
+        let encoded = diagonals
+            .par_iter()
+            .map(|&(&k, diagonal)| {
+                let g = k - k % baby_step;
+                // d'[j] = d[(j − g) mod m].
+                let rotated: Vec<C64> = (0..m).map(|j| diagonal[(j + m - g) % m]).collect();
+                encode_extended(context, &rotated, level, diagonal_scale)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let mut baby_index: BTreeMap<usize, usize> = BTreeMap::from([(0, 0)]);
         let mut giants: BTreeMap<usize, Vec<(usize, RnsPoly)>> = BTreeMap::new();
-        for (&k, diagonal) in matrix.diagonals() {
+        for ((&k, _), plaintext) in diagonals.into_iter().zip(encoded) {
             let b = k % baby_step;
-            let g = k - b;
             let next = baby_index.len();
             let index = *baby_index.entry(b).or_insert(next);
-            // d'[j] = d[(j − g) mod m].
-            let rotated: Vec<C64> = (0..m).map(|j| diagonal[(j + m - g) % m]).collect();
-            let plaintext = encode_extended(context, &rotated, level, diagonal_scale)?;
-            giants.entry(g).or_default().push((index, plaintext));
+            giants.entry(k - b).or_default().push((index, plaintext));
         }
         let mut babies = vec![0i64; baby_index.len()];
         for (&b, &index) in &baby_index {
