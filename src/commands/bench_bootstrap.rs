@@ -11,8 +11,8 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use fhec_params::bootstrap::{n16_boot, test_boot_insecure};
 use fhec_params::{BootstrapConfig, BootstrapLiteral, Level, SecurityLevel};
-use fhec_runtime::bootstrap::Bootstrapper;
 use fhec_runtime::bootstrap::keys::{BootstrapKeys, dft_plan};
+use fhec_runtime::bootstrap::{Bootstrapper, StageTimes};
 use fhec_runtime::context::CkksContext;
 use fhec_runtime::encoding::{C64, Encoder};
 use fhec_runtime::encrypt::{Encryptor, decrypt};
@@ -64,6 +64,8 @@ struct BootstrapReport {
     /// Median CPU time of all threads of the process during one bootstrap (Linux; `null`
     /// elsewhere): on a shared machine the wall time includes waiting for a core.
     cpu_median_ms: Option<f64>,
+    /// Wall time of each stage in the median run.
+    phases_ms: Phases,
     /// −log2(mean |error|) over the slots, real and imaginary parts together.
     precision_mean_bits: f64,
     /// −log2(max |error|): the worst slot.
@@ -82,6 +84,30 @@ struct BootstrapReport {
     plaintext_bytes: u64,
     /// Peak resident set size of the process (VmHWM), `null` where unavailable.
     peak_rss_bytes: Option<u64>,
+}
+
+/// Wall time of each bootstrap stage, in milliseconds.
+#[derive(Serialize, Clone, Copy)]
+struct Phases {
+    /// ScaleDown, the dense↔sparse switches and ModRaise.
+    raise: f64,
+    /// Trace, CoeffToSlot and the real/imaginary split.
+    coeff_to_slot: f64,
+    /// EvalMod (twice for full slots).
+    evalmod: f64,
+    slot_to_coeff: f64,
+}
+
+impl From<StageTimes> for Phases {
+    fn from(times: StageTimes) -> Self {
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+        Self {
+            raise: ms(times.raise),
+            coeff_to_slot: ms(times.coeff_to_slot),
+            evalmod: ms(times.evalmod),
+            slot_to_coeff: ms(times.slot_to_coeff),
+        }
+    }
 }
 
 fn literal_for(log_n: u32, log_slots: u32) -> Result<BootstrapLiteral> {
@@ -176,8 +202,8 @@ fn measure(
         progress(&format!("bootstrap {}/{}", repeat + 1, args.repeats));
         let cpu_start = super::process_cpu_ns();
         let start = Instant::now();
-        let refreshed = bootstrapper.bootstrap(&input)?;
-        times.push(start.elapsed().as_secs_f64() * 1e3);
+        let (refreshed, stages) = bootstrapper.bootstrap_timed(&input)?;
+        times.push((start.elapsed().as_secs_f64() * 1e3, Phases::from(stages)));
         let cpu = cpu_start
             .zip(super::process_cpu_ns())
             .map(|(a, b)| b.saturating_sub(a) as f64 / 1e6);
@@ -191,7 +217,8 @@ fn measure(
     let output = output.expect("at least one repeat");
     let decoded = encoder.decode(&decrypt(&context, &secret, &output));
     let (mean, worst) = precision_bits(&values, &decoded);
-    times.sort_by(f64::total_cmp);
+    times.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let median = times[times.len() / 2];
 
     let plan = dft_plan(config)?;
     Ok(BootstrapReport {
@@ -208,9 +235,10 @@ fn measure(
         levels_in: config.min_input_level().0,
         levels_out: output.level().0,
         depth: config.depth(),
-        time_median_ms: times[times.len() / 2],
-        time_min_ms: times[0],
-        time_max_ms: times[times.len() - 1],
+        time_median_ms: median.0,
+        time_min_ms: times[0].0,
+        time_max_ms: times[times.len() - 1].0,
+        phases_ms: median.1,
         cpu_median_ms: cpu_times.map(|c| c[c.len() / 2]),
         precision_mean_bits: mean,
         precision_worst_bits: worst,
@@ -248,6 +276,11 @@ fn print_summary(report: &BootstrapReport) {
         report.repeats,
         report.time_min_ms,
         report.time_max_ms
+    );
+    let p = &report.phases_ms;
+    println!(
+        "phases: raise {:.0} ms, CoeffToSlot {:.0} ms, EvalMod {:.0} ms, SlotToCoeff {:.0} ms",
+        p.raise, p.coeff_to_slot, p.evalmod, p.slot_to_coeff
     );
     println!(
         "levels in {} → out {} (depth {}); precision {:.1} bits mean, {:.1} worst slot",

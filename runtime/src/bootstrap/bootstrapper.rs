@@ -12,6 +12,7 @@ use crate::encoding::EncodeError;
 use crate::eval::{EvalError, Evaluator};
 use crate::keys::KeyError;
 use fhec_params::{BootstrapConfig, DftPlanError, Level};
+use std::time::{Duration, Instant};
 use thiserror::Error;
 
 /// Why a bootstrapping stage could not be built or run.
@@ -219,6 +220,16 @@ impl<'a> Bootstrapper<'a> {
     /// Errors: [`BootstrapError::Shape`] for another slot count than the configuration's,
     /// and any stage's error.
     pub fn bootstrap(&self, input: &Ciphertext) -> Result<Ciphertext, BootstrapError> {
+        self.bootstrap_timed(input).map(|(output, _)| output)
+    }
+
+    /// [`Self::bootstrap`], also returning the wall time of each stage (for benchmarks).
+    ///
+    /// Errors: as [`Self::bootstrap`].
+    pub fn bootstrap_timed(
+        &self,
+        input: &Ciphertext,
+    ) -> Result<(Ciphertext, StageTimes), BootstrapError> {
         if input.slots != self.config.slots() {
             return Err(BootstrapError::Shape(format!(
                 "the bootstrapper refreshes {} slots, the ciphertext packs {}",
@@ -227,9 +238,18 @@ impl<'a> Bootstrapper<'a> {
             )));
         }
         let evaluator = self.evaluator();
+        let mut clock = Instant::now();
+        let mut lap = || {
+            let now = Instant::now();
+            let elapsed = now - clock;
+            clock = now;
+            elapsed
+        };
         let mut raised = self.raise(&evaluator, input)?;
         raised.scale = self.evalmod_scale;
+        let raise = lap();
         let mut coefficients = self.dft.coeff_to_slot(&evaluator, &raised)?;
+        let coeff_to_slot = lap();
         // EvalMod hands over at its own (high) scale: its noise is amplified by √N on the way
         // to the slots, so it should be small relative to the scale; SlotToCoeff then brings
         // the scale down to the output scale.
@@ -237,6 +257,30 @@ impl<'a> Bootstrapper<'a> {
         for ct in coefficients.ciphertexts_mut() {
             *ct = self.evalmod.evaluate(&evaluator, ct, target)?;
         }
-        self.dft.slot_to_coeff(&evaluator, &coefficients)
+        let evalmod = lap();
+        let output = self.dft.slot_to_coeff(&evaluator, &coefficients)?;
+        let slot_to_coeff = lap();
+        Ok((
+            output,
+            StageTimes {
+                raise,
+                coeff_to_slot,
+                evalmod,
+                slot_to_coeff,
+            },
+        ))
     }
+}
+
+/// Wall time of each stage of one bootstrap.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StageTimes {
+    /// ScaleDown, the dense↔sparse switches and ModRaise.
+    pub raise: Duration,
+    /// The trace (sparse slots), CoeffToSlot and the real/imaginary split.
+    pub coeff_to_slot: Duration,
+    /// EvalMod (twice for full slots).
+    pub evalmod: Duration,
+    /// SlotToCoeff.
+    pub slot_to_coeff: Duration,
 }

@@ -27,7 +27,7 @@ pub mod keys;
 pub mod linear_transform;
 pub mod mod_raise;
 
-pub use bootstrapper::{BootstrapError, Bootstrapper};
+pub use bootstrapper::{BootstrapError, Bootstrapper, StageTimes};
 pub use homomorphic_dft::{DftSettings, HomomorphicDft, SlotCoefficients};
 pub use keys::BootstrapKeys;
 pub use linear_transform::LinearTransform;
