@@ -280,3 +280,13 @@ fn a_missing_file_is_named() {
         "{error}"
     );
 }
+
+#[test]
+fn an_input_too_large_to_allocate_is_refused_by_name() {
+    // 2^40 · 2^40 overflows a usize: the size is computed with checked arithmetic.
+    for shape in ["[1099511627776, 1099511627776]", "[3, 65536, 65536]"] {
+        let ron = VALID.replace("shape: [3, 6, 6]", &format!("shape: {shape}"));
+        let error = expect_error(&ron, &valid_tensors(), &["node `x`", "more than"]);
+        assert!(matches!(error, FrontendError::Graph { .. }), "{error:?}");
+    }
+}

@@ -324,3 +324,41 @@ fn an_unsupported_attribute_value_is_named() {
         import_onnx_bytes(&onnx_model(Some(dilated)), Path::new("m.onnx"), &options()).unwrap_err();
     assert!(error.to_string().contains("dilations"), "{error}");
 }
+
+/// The test model with `edit` applied to its graph.
+fn edited_model(edit: impl FnOnce(&mut GraphProto)) -> Vec<u8> {
+    let mut model = ModelProto::parse_from_bytes(&onnx_model(None)).unwrap();
+    edit(model.graph.as_mut().unwrap());
+    model.write_to_bytes().unwrap()
+}
+
+#[test]
+fn sizes_that_overflow_or_exceed_the_limit_are_refused_by_name() {
+    // An initializer whose dimensions multiply past usize::MAX (no data is read for it).
+    let bytes = edited_model(|graph| {
+        graph.initializer.push(TensorProto {
+            name: "huge".into(),
+            dims: vec![1 << 40, 1 << 40, 2],
+            data_type: 1,
+            ..Default::default()
+        });
+    });
+    let error = import_onnx_bytes(&bytes, Path::new("m.onnx"), &options()).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.starts_with("m.onnx: initializer `huge`: shape [1099511627776"),
+        "{message}"
+    );
+    assert!(message.contains("more than"), "{message}");
+
+    // A graph input of 2^48 elements per sample.
+    let bytes = edited_model(|graph| {
+        graph.input[0] = value_info("input", &[None, Some(3), Some(1 << 24), Some(1 << 24)]);
+    });
+    let error = import_onnx_bytes(&bytes, Path::new("m.onnx"), &options()).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.starts_with("m.onnx: input `input`: shape [3, 16777216, 16777216]"),
+        "{message}"
+    );
+}

@@ -3,13 +3,10 @@
 //! expanded from a 32-byte seed.
 
 use crate::context::CkksContext;
-use crate::keys::randomness::uniform_poly;
+use crate::keys::randomness::{domain, uniform_poly};
 use crate::ring::RnsPoly;
 use crate::sampling::Seed;
 use fhec_params::Level;
-
-/// Stream domain of the uniform `c1` of secret-key encryption.
-pub(crate) const SEEDED_DOMAIN: u32 = 0;
 
 /// A ciphertext of degree one, both parts in NTT form over q_0..q_level.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,7 +49,12 @@ pub struct SeededCiphertext {
 impl SeededCiphertext {
     /// Expands `c1` from the seed, giving an ordinary ciphertext.
     pub fn expand(&self, context: &CkksContext) -> Ciphertext {
-        let c1 = uniform_poly(context, &self.seed, SEEDED_DOMAIN, self.c0.level(), false);
+        self.expand_in(context, domain::SEEDED_CIPHERTEXT)
+    }
+
+    /// Expands `c1` from the seed on stream domain `domain` (older files used another one).
+    pub(crate) fn expand_in(&self, context: &CkksContext, domain: u32) -> Ciphertext {
+        let c1 = uniform_poly(context, &self.seed, domain, self.c0.level(), false);
         Ciphertext {
             c0: self.c0.clone(),
             c1,

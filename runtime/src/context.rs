@@ -8,7 +8,8 @@ use crate::ring::{Form, RingContext, RingError, RnsPoly};
 use fhec_params::{CkksParams, Level};
 use std::sync::Mutex;
 
-/// Most polynomials kept for reuse (a key switch with dnum ≤ 4 needs at most this many).
+/// Most polynomials kept for reuse per pool (a key switch with dnum ≤ 4 needs at most this
+/// many).
 const SCRATCH_CAPACITY: usize = 8;
 
 /// The precomputed state of one CKKS parameter set.
@@ -18,8 +19,10 @@ pub struct CkksContext {
     ring: RingContext,
     fft: SpecialFft,
     /// Temporaries recycled between operations: reusing their memory avoids faulting in and
-    /// zeroing fresh pages for every key switch (tens of MB at N = 2^16).
-    scratch: Mutex<Vec<RnsPoly>>,
+    /// zeroing fresh pages for every key switch (tens of MB at N = 2^16). One pool per rayon
+    /// worker (and one for every other thread), so operations on independent ciphertexts in
+    /// parallel neither wait for one lock nor take each other's buffers.
+    scratch: Box<[Mutex<Vec<RnsPoly>>]>,
     /// Per level, the tables of ModDown fused with rescaling.
     rescale_down: Vec<Option<RescaleDownTables>>,
 }
@@ -34,7 +37,9 @@ impl CkksContext {
             params,
             ring,
             fft,
-            scratch: Mutex::new(Vec::new()),
+            scratch: (0..=rayon::current_num_threads())
+                .map(|_| Mutex::new(Vec::new()))
+                .collect(),
             rescale_down,
         })
     }
@@ -83,7 +88,7 @@ impl CkksContext {
     /// overwrites every limb), recycled from earlier operations when possible.
     pub(crate) fn scratch_poly(&self, level: Level, with_special: bool, form: Form) -> RnsPoly {
         let recycled = self
-            .scratch
+            .scratch_pool()
             .lock()
             .map(|mut pool| pool.pop())
             .unwrap_or(None);
@@ -103,10 +108,53 @@ impl CkksContext {
 
     /// Returns a temporary to the pool (its contents are not secret: ciphertext data only).
     pub(crate) fn recycle(&self, poly: RnsPoly) {
-        if let Ok(mut pool) = self.scratch.lock()
+        if let Ok(mut pool) = self.scratch_pool().lock()
             && pool.len() < SCRATCH_CAPACITY
         {
             pool.push(poly);
         }
+    }
+
+    /// The calling thread's pool: pool i + 1 for rayon worker i, pool 0 for threads outside
+    /// rayon (wrapping around if a larger thread pool runs the operation).
+    fn scratch_pool(&self) -> &Mutex<Vec<RnsPoly>> {
+        let index = rayon::current_thread_index().map_or(0, |worker| worker + 1);
+        &self.scratch[index % self.scratch.len()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fhec_params::presets;
+
+    /// Two rayon workers do not share scratch buffers: what one recycles it gets back, the
+    /// other allocates its own.
+    #[test]
+    fn each_worker_has_its_own_scratch_pool() {
+        let params = CkksParams::new(presets::test_insecure(10)).unwrap();
+        let context = CkksContext::new(params).unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let take_and_recycle = |worker: usize| {
+            let addresses = pool.broadcast(|ctx| {
+                (ctx.index() == worker).then(|| {
+                    let poly = context.scratch_poly(Level(0), false, Form::Ntt);
+                    let address = poly.data().as_ptr() as usize;
+                    context.recycle(poly);
+                    address
+                })
+            });
+            addresses.into_iter().flatten().next().unwrap()
+        };
+        let first = take_and_recycle(0);
+        assert_eq!(take_and_recycle(0), first, "a worker reuses its own buffer");
+        assert_ne!(
+            take_and_recycle(1),
+            first,
+            "another worker has its own pool"
+        );
     }
 }

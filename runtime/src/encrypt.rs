@@ -9,10 +9,10 @@
 //!   [`SeededCiphertext`] (the seed stands for `c1`).
 //! - Decryption: `c0 + c1·s` over Q_l.
 
-use crate::ciphertext::{Ciphertext, SEEDED_DOMAIN, SeededCiphertext};
+use crate::ciphertext::{Ciphertext, SeededCiphertext};
 use crate::context::CkksContext;
 use crate::encoding::{Plaintext, decoding_limbs};
-use crate::keys::randomness::{gaussian_poly, signed_ntt_poly, uniform_poly, wipe};
+use crate::keys::randomness::{domain, gaussian_poly, signed_ntt_poly, uniform_poly, wipe};
 use crate::keys::{KeyError, PublicKey, SecretKey};
 use crate::ring::{Form, Modulus, ShoupConstant};
 use crate::sampling::SecureRng;
@@ -117,7 +117,7 @@ impl<'a> Encryptor<'a> {
         let ring = context.ring();
         let level = plaintext.level();
         let seed = self.rng.seed();
-        let a = uniform_poly(context, &seed, SEEDED_DOMAIN, level, false);
+        let a = uniform_poly(context, &seed, domain::SEEDED_CIPHERTEXT, level, false);
         let mut c0 = gaussian_poly(context, &mut self.rng, level, false);
         let mut product = ring.zero(level, false, Form::Ntt);
         ring.mul(&a, &key.at_level(level), &mut product);
@@ -188,10 +188,12 @@ mod tests {
         let params = CkksParams::new(presets::test_insecure(10)).unwrap();
         let context = CkksContext::new(params).unwrap();
         let ring = context.ring();
-        let mut generator = KeyGenerator::with_rng(&context, SecureRng::from_fixed_seed([3; 32]));
+        let mut generator =
+            KeyGenerator::with_rng(&context, SecureRng::insecure_from_fixed_seed([3; 32]));
         let secret = generator.secret_key().unwrap();
         let public = generator.public_key(&secret);
-        let mut encryptor = Encryptor::with_rng(&context, SecureRng::from_fixed_seed([4; 32]));
+        let mut encryptor =
+            Encryptor::with_rng(&context, SecureRng::insecure_from_fixed_seed([4; 32]));
         for level in [context.max_level(), Level(0)] {
             let zero = Plaintext {
                 poly: ring.zero(level, false, Form::Ntt),

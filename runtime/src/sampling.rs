@@ -12,6 +12,7 @@
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use thiserror::Error;
+use zeroize::Zeroizing;
 
 /// Standard deviation of the RLWE error distribution (the HE-standard value).
 pub const ERROR_STD_DEV: f64 = 3.2;
@@ -40,34 +41,52 @@ pub type Seed = [u8; SEED_BYTES];
 
 /// The cryptographically secure generator behind every secret sample (keys, errors, the
 /// ephemeral values of public-key encryption): ChaCha20, seeded from the operating system.
-pub struct SecureRng(ChaCha20Rng);
+///
+/// Its state (the ChaCha key and the buffered output) replays every value it drew, the secret
+/// key included, so it is overwritten when the generator is dropped.
+pub struct SecureRng {
+    chacha: ChaCha20Rng,
+    deterministic: bool,
+}
 
 impl SecureRng {
     /// A generator seeded with 32 bytes of operating-system entropy.
     pub fn from_entropy() -> Result<Self, SamplingError> {
-        let mut seed = [0u8; SEED_BYTES];
-        getrandom::fill(&mut seed).map_err(|err| SamplingError::Entropy(err.to_string()))?;
-        let rng = ChaCha20Rng::from_seed(seed);
-        zeroize::Zeroize::zeroize(&mut seed);
-        Ok(Self(rng))
+        let mut seed = Zeroizing::new([0u8; SEED_BYTES]);
+        getrandom::fill(&mut *seed).map_err(|err| SamplingError::Entropy(err.to_string()))?;
+        Ok(Self {
+            chacha: ChaCha20Rng::from_seed(*seed),
+            deterministic: false,
+        })
     }
 
     /// A generator with a fixed seed, for reproducible tests and benchmarks only: anything it
-    /// produces is as predictable as the seed.
-    pub fn from_fixed_seed(seed: Seed) -> Self {
-        Self(ChaCha20Rng::from_seed(seed))
+    /// produces, secret keys included, is as predictable as the seed. The name says so at
+    /// every call site, and [`Self::is_deterministic`] lets outputs say so too (a benchmark
+    /// reports its keys as deterministic; see docs/security.md).
+    pub fn insecure_from_fixed_seed(seed: Seed) -> Self {
+        Self {
+            chacha: ChaCha20Rng::from_seed(seed),
+            deterministic: true,
+        }
+    }
+
+    /// Whether this generator came from [`Self::insecure_from_fixed_seed`]: everything drawn
+    /// from it is reproducible by anyone who knows the seed.
+    pub fn is_deterministic(&self) -> bool {
+        self.deterministic
     }
 
     /// A fresh public expansion seed (for the `a` half of keys and ciphertexts).
     pub fn seed(&mut self) -> Seed {
         let mut seed = [0u8; SEED_BYTES];
-        self.0.fill_bytes(&mut seed);
+        self.chacha.fill_bytes(&mut seed);
         seed
     }
 
     /// A uniform 64-bit word.
     pub fn next_u64(&mut self) -> u64 {
-        self.0.next_u64()
+        self.chacha.next_u64()
     }
 
     /// A uniform value in `0..bound` (rejection sampling, no modulo bias).
@@ -102,7 +121,8 @@ impl SecureRng {
         }
         out.fill(0);
         // Partial Fisher-Yates over positions: the first `weight` picks are a uniform subset.
-        let mut positions: Vec<usize> = (0..degree).collect();
+        // They are the support of the secret, so the list is wiped before it is freed.
+        let mut positions = Zeroizing::new((0..degree).collect::<Vec<usize>>());
         for i in 0..weight {
             let j = i + self.below((degree - i) as u64) as usize;
             positions.swap(i, j);
@@ -117,6 +137,21 @@ impl SecureRng {
         for value in out.iter_mut() {
             *value = table.sample(self.next_u64(), self.next_u64() & 1 == 1);
         }
+    }
+}
+
+impl Drop for SecureRng {
+    fn drop(&mut self) {
+        // ChaCha20Rng does not wipe itself: overwrite the whole state (key, counter and
+        // buffered output) with that of an all-zero seed. The volatile write and the fence keep
+        // the compiler from dropping the store to memory that is about to be freed.
+        // SAFETY: `self.chacha` is a valid, aligned, initialised ChaCha20Rng that is
+        // overwritten by another valid value; the old one owns no resources (no heap, no
+        // `Drop`), so nothing is leaked by not dropping it.
+        unsafe {
+            std::ptr::write_volatile(&mut self.chacha, ChaCha20Rng::from_seed([0; SEED_BYTES]));
+        }
+        std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -181,7 +216,7 @@ mod tests {
 
     #[test]
     fn gaussian_has_the_right_spread_and_tail() {
-        let mut rng = SecureRng::from_fixed_seed([1; 32]);
+        let mut rng = SecureRng::insecure_from_fixed_seed([1; 32]);
         let mut samples = vec![0i64; 1 << 16];
         rng.gaussian(&mut samples);
         let n = samples.len() as f64;
@@ -202,7 +237,7 @@ mod tests {
 
     #[test]
     fn ternary_is_balanced_and_weight_is_exact() {
-        let mut rng = SecureRng::from_fixed_seed([2; 32]);
+        let mut rng = SecureRng::insecure_from_fixed_seed([2; 32]);
         let mut dense = vec![0i64; 30_000];
         rng.ternary(&mut dense);
         for v in [-1, 0, 1] {
@@ -245,5 +280,14 @@ mod tests {
         let mut a = SecureRng::from_entropy().unwrap();
         let mut b = SecureRng::from_entropy().unwrap();
         assert_ne!(a.seed(), b.seed());
+        assert!(!a.is_deterministic());
+    }
+
+    #[test]
+    fn fixed_seed_generators_are_reproducible_and_say_so() {
+        let mut a = SecureRng::insecure_from_fixed_seed([3; 32]);
+        let mut b = SecureRng::insecure_from_fixed_seed([3; 32]);
+        assert_eq!(a.seed(), b.seed());
+        assert!(a.is_deterministic());
     }
 }

@@ -147,3 +147,34 @@ fn bad_inputs_are_refused_with_a_clear_error() {
         .to_string();
     assert!(message.contains("power of two"), "{message}");
 }
+
+#[test]
+fn values_too_large_for_the_level_are_refused_not_wrapped() {
+    for t in TestContext::all() {
+        let encoder = t.encoder();
+        let q0 = t.context.params().q_primes()[0] as f64;
+        // Room for values up to about 2^9 at level 0.
+        let scale = 2f64.powi(q0.log2() as i32 - 10);
+        // A constant vector: coefficient 0 is value · scale, the others are zero.
+        let fits = (q0 / 2.0 / scale).floor() - 1.0;
+        let too_large = (q0 / 2.0 / scale).ceil() + 1.0;
+        let plaintext = encoder.encode_real(&[fits; 4], 4, Level(0), scale).unwrap();
+        let decoded = encoder.decode(&plaintext);
+        assert!((decoded[0].re - fits).abs() < 1e-6, "{}", t.name);
+
+        let error = encoder
+            .encode_real(&[too_large; 4], 4, Level(0), scale)
+            .unwrap_err();
+        assert!(
+            matches!(error, EncodeError::ExceedsModulus { level: 0, .. }),
+            "{}: {error}",
+            t.name
+        );
+        assert!(error.to_string().contains("Q_0/2"), "{error}");
+        // One more prime makes room for it.
+        let plaintext = encoder
+            .encode_real(&[too_large; 4], 4, Level(1), scale)
+            .unwrap();
+        assert!((encoder.decode(&plaintext)[0].re - too_large).abs() < 1e-6);
+    }
+}

@@ -36,7 +36,8 @@ fn secret_key_encryption_is_seeded_and_decrypts_to_30_bits() {
             .encoder()
             .encode(&values, slots, t.top(), t.scale())
             .unwrap();
-        let mut encryptor = Encryptor::with_rng(&t.context, SecureRng::from_fixed_seed([3; 32]));
+        let mut encryptor =
+            Encryptor::with_rng(&t.context, SecureRng::insecure_from_fixed_seed([3; 32]));
         let seeded = encryptor.encrypt_sk(&t.secret, &plaintext);
         let ciphertext = seeded.expand(&t.context);
         // The seed determines c1: expanding twice gives the same ciphertext.
@@ -56,7 +57,7 @@ fn decryption_with_another_secret_key_gives_noise() {
     let ciphertext = t.encrypt(&values, 8, t.top());
     let mut generator = fhec_runtime::keys::KeyGenerator::with_rng(
         &t.context,
-        SecureRng::from_fixed_seed([99; 32]),
+        SecureRng::insecure_from_fixed_seed([99; 32]),
     );
     let stranger = generator.secret_key().unwrap();
     let garbage = t

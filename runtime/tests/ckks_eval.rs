@@ -284,3 +284,44 @@ fn wrong_levels_scales_slots_and_keys_return_errors() {
     let message = EvalError::LevelMismatch { left: 3, right: 1 }.to_string();
     assert!(message.contains("different levels"), "{message}");
 }
+
+#[test]
+fn constants_that_would_wrap_modulo_q_l_are_refused_at_that_level_only() {
+    for t in TestContext::all() {
+        let eval = Evaluator::new(&t.context);
+        let values = t.random_values(8);
+        let top = t.encrypt(&values, 8, t.top());
+        let bottom = eval.level_down_new(&top, Level(0)).unwrap();
+        // Twice the largest constant q_0 can hold at this scale: wraps at level 0, fits above.
+        let log2_q0 = (t.context.q_prime(Level(0)) as f64).log2();
+        let too_large = 2f64.powf(log2_q0 - t.scale().log2());
+        assert!(
+            matches!(
+                eval.add_const_new(&bottom, too_large).unwrap_err(),
+                EvalError::Constant { .. }
+            ),
+            "{}: add_const at level 0",
+            t.name
+        );
+        assert!(
+            matches!(
+                eval.mul_const_new(&bottom, too_large, t.scale())
+                    .unwrap_err(),
+                EvalError::Constant { .. }
+            ),
+            "{}: mul_const at level 0",
+            t.name
+        );
+        let shifted = eval.add_const_new(&top, too_large).unwrap();
+        let expected: Vec<C64> = values
+            .iter()
+            .map(|v| *v + C64::new(too_large, 0.0))
+            .collect();
+        t.check(
+            "add_const of a large constant above level 0",
+            &shifted,
+            &expected,
+            20.0,
+        );
+    }
+}

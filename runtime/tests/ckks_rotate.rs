@@ -19,7 +19,7 @@ fn rotated(values: &[C64], steps: i64) -> Vec<C64> {
 }
 
 fn galois_keys(t: &TestContext, steps: &[i64], conjugation: bool, level: Level) -> GaloisKeys {
-    KeyGenerator::with_rng(&t.context, SecureRng::from_fixed_seed([5; 32]))
+    KeyGenerator::with_rng(&t.context, SecureRng::insecure_from_fixed_seed([5; 32]))
         .galois_keys(&t.secret, steps, conjugation, level)
         .unwrap()
 }
@@ -30,7 +30,7 @@ fn rotations_by_every_power_of_two_and_random_amounts() {
         let slots = t.max_slots();
         let mut steps: Vec<i64> = (0..slots.trailing_zeros()).map(|k| 1i64 << k).collect();
         steps.extend(steps.clone().iter().map(|s| -s));
-        let mut rng = SecureRng::from_fixed_seed([8; 32]);
+        let mut rng = SecureRng::insecure_from_fixed_seed([8; 32]);
         steps.extend((0..4).map(|_| rng.below(slots as u64) as i64));
         let keys = galois_keys(&t, &steps, false, t.top());
         let eval = Evaluator::new(&t.context).with_galois_keys(&keys);

@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use ckks_support::{TestContext, check_precision};
-use fhec_params::{CkksParams, Level, ParamHash, presets};
+use fhec_params::{CkksParams, Level, ParamHash, SecurityPolicy, presets};
 use fhec_runtime::ciphertext::{Ciphertext, SeededCiphertext};
 use fhec_runtime::context::CkksContext;
 use fhec_runtime::encoding::{C64, Encoder, Plaintext};
@@ -21,8 +21,8 @@ use fhec_runtime::keys::{
 use fhec_runtime::ring::{Form, RnsPoly};
 use fhec_runtime::sampling::SecureRng;
 use fhec_runtime::serialize::{
-    Codec, HEADER_LEN, Header, Problem, from_bytes, read_ckks_file, read_file, read_params_file,
-    to_bytes, write_ckks_file, write_file,
+    Codec, HEADER_LEN, Header, Problem, from_bytes, read_ckks_file, read_file,
+    read_params_file_with, to_bytes, write_ckks_file, write_file,
 };
 
 fn test_context() -> TestContext {
@@ -38,7 +38,7 @@ fn keys_from_files_serve_a_server_and_its_result_decrypts() {
     let hash = t.context.params().hash();
 
     // The client writes the parameters and every key.
-    let galois = KeyGenerator::with_rng(&t.context, SecureRng::from_fixed_seed([5; 32]))
+    let galois = KeyGenerator::with_rng(&t.context, SecureRng::insecure_from_fixed_seed([5; 32]))
         .galois_keys(&t.secret, &[1, -3], true, t.top())
         .unwrap();
     write_file(&public.join("params"), &hash, t.context.params()).unwrap();
@@ -53,7 +53,9 @@ fn keys_from_files_serve_a_server_and_its_result_decrypts() {
     assert_eq!(mode & 0o777, 0o600);
 
     // The server knows only the public directory.
-    let context = CkksContext::new(read_params_file(&public.join("params")).unwrap()).unwrap();
+    // The test parameters are insecure: the server (this test) opts in to them.
+    let params = read_params_file_with(&public.join("params"), SecurityPolicy::AllowInsecure);
+    let context = CkksContext::new(params.unwrap()).unwrap();
     let public_key: PublicKey = read_ckks_file(&public.join("public.key"), &context).unwrap();
     let relin: RelinearizationKey = read_ckks_file(&public.join("relin.key"), &context).unwrap();
     let galois_back: GaloisKeys = read_ckks_file(&public.join("galois.key"), &context).unwrap();
@@ -67,7 +69,7 @@ fn keys_from_files_serve_a_server_and_its_result_decrypts() {
     let plaintext = Encoder::new(&context)
         .encode(&values, slots, t.top(), t.scale())
         .unwrap();
-    let encrypted = Encryptor::with_rng(&context, SecureRng::from_fixed_seed([6; 32]))
+    let encrypted = Encryptor::with_rng(&context, SecureRng::insecure_from_fixed_seed([6; 32]))
         .encrypt_pk(&public_key, &plaintext);
     write_file(&dir.path().join("in.ct"), &hash, &encrypted).unwrap();
     let input: Ciphertext = read_file(&dir.path().join("in.ct"), &hash, &context).unwrap();
@@ -102,7 +104,7 @@ fn seeded_ciphertexts_are_half_the_size_and_read_as_ciphertexts() {
     let hash = t.context.params().hash();
     let values = t.random_values(8);
     let plaintext = t.encoder().encode(&values, 8, t.top(), t.scale()).unwrap();
-    let seeded = Encryptor::with_rng(&t.context, SecureRng::from_fixed_seed([3; 32]))
+    let seeded = Encryptor::with_rng(&t.context, SecureRng::insecure_from_fixed_seed([3; 32]))
         .encrypt_sk(&t.secret, &plaintext);
     let (seeded_path, full_path) = (dir.path().join("seeded.ct"), dir.path().join("full.ct"));
     write_file(&seeded_path, &hash, &seeded).unwrap();
@@ -209,11 +211,11 @@ const GOLDEN: &[(&str, &str)] = &[
     ),
     (
         "ciphertext",
-        "b2f533354decba509b1bc28623d700e2835440423eb5465a4d9af33f404f3af0",
+        "dd5b2d2a09c23c179d94678e5a4f9c17e3aedf23b3bca1401b91697a8974dc9e",
     ),
     (
         "seeded ciphertext",
-        "2f2a9cee5ca93ae3cab628571cf6e4b1c1f8ade798c1806374f027402178d484",
+        "bbfe93e2923def12210f435698ca9ae93c43f932df252425e77fbbd778aa2817",
     ),
     (
         "plaintext",
@@ -392,4 +394,40 @@ proptest::proptest! {
         let seeded = SeededCiphertext { c0: f.poly(Level(0), false, 5), seed: [7; 32], scale: 1.0, slots: 1 };
         survives(&f, &seeded, &edits, cut);
     }
+}
+
+/// Version-1 seeded ciphertexts expanded `c1` in the stream domain of key digit 0; they still
+/// read as a `Ciphertext` (expanded the old way, so not like a version-2 file of the same
+/// bytes) and are refused as a `SeededCiphertext`.
+#[test]
+fn version_1_seeded_ciphertexts_expand_in_their_old_domain() {
+    let t = test_context();
+    let hash = t.context.params().hash();
+    let plaintext = t
+        .encoder()
+        .encode(&t.random_values(4), 4, t.top(), t.scale())
+        .unwrap();
+    let seeded = Encryptor::with_rng(&t.context, SecureRng::insecure_from_fixed_seed([8; 32]))
+        .encrypt_sk(&t.secret, &plaintext);
+    let current = to_bytes(&seeded, &hash).unwrap();
+    let header = Header::parse(&current[..HEADER_LEN], current.len() as u64).unwrap();
+    let mut old = current.to_vec();
+    old[..HEADER_LEN].copy_from_slice(
+        &Header {
+            payload_version: 1,
+            ..header
+        }
+        .to_bytes(),
+    );
+    let name = Path::new("old.ct");
+    let expanded: Ciphertext = from_bytes(&old, name, &hash, &t.context).unwrap();
+    assert_eq!(expanded.c0, seeded.c0);
+    assert_ne!(expanded.c1, seeded.expand(&t.context).c1);
+    let error = from_bytes::<SeededCiphertext>(&old, name, &hash, &t.context).unwrap_err();
+    assert!(
+        error.to_string().contains("retired stream domain"),
+        "{error}"
+    );
+    let again: SeededCiphertext = from_bytes(&current, name, &hash, &t.context).unwrap();
+    assert_eq!(again, seeded);
 }

@@ -3,11 +3,14 @@
 
 use std::path::Path;
 
-use fhec_params::{CkksParams, CkksParamsLiteral, ParamHash, presets};
+use fhec_params::{CkksParams, CkksParamsLiteral, ParamHash, SecurityPolicy, presets};
 use fhec_runtime::serialize::{
     Codec, HEADER_LEN, ObjectKind, PayloadError, Problem, Reader, Writer, from_bytes, read_file,
-    read_params_file, to_bytes, write_file,
+    read_params_file, read_params_file_with, to_bytes, write_file,
 };
+
+/// The tests read insecure test presets back: they opt in, as only a caller can.
+const TESTS: SecurityPolicy = SecurityPolicy::AllowInsecure;
 
 fn all_presets() -> Vec<(&'static str, CkksParams)> {
     presets::secure()
@@ -56,11 +59,11 @@ fn every_preset_round_trips_through_a_file() {
     for (name, params) in all_presets() {
         let path = dir.path().join(format!("{name}.params"));
         write_file(&path, &params.hash(), &params).unwrap();
-        let back = read_params_file(&path).unwrap();
+        let back = read_params_file_with(&path, TESTS).unwrap();
         assert_eq!(back, params, "{name}");
         assert_eq!(back.hash(), params.hash(), "{name}");
         assert_eq!(
-            read_file::<CkksParams>(&path, &params.hash(), &()).unwrap(),
+            read_file::<CkksParams>(&path, &params.hash(), &TESTS).unwrap(),
             params
         );
     }
@@ -88,14 +91,14 @@ fn a_header_hash_that_is_not_the_parameters_hash_is_refused() {
     let params = CkksParams::new(presets::test_insecure(10)).unwrap();
     let path = dir.path().join("p.params");
     write_file(&path, &ParamHash([9; 32]), &params).unwrap();
-    let error = read_params_file(&path).unwrap_err();
+    let error = read_params_file_with(&path, TESTS).unwrap_err();
     assert!(
         matches!(error.problem(), Problem::Malformed { .. }),
         "{error}"
     );
     assert!(error.to_string().contains("parameter hash"), "{error}");
 
-    let error = read_file::<CkksParams>(&path, &params.hash(), &()).unwrap_err();
+    let error = read_file::<CkksParams>(&path, &params.hash(), &TESTS).unwrap_err();
     assert!(
         matches!(error.problem(), Problem::ParamsMismatch { .. }),
         "{error}"
@@ -126,7 +129,7 @@ fn decode_edited(literal: CkksParamsLiteral, edit: impl FnOnce(&mut Vec<u8>)) ->
     let mut payload = to_bytes(&params, &params.hash()).unwrap()[HEADER_LEN..].to_vec();
     edit(&mut payload);
     let forged = to_bytes(&RawParams(payload), &params.hash()).unwrap();
-    let error = from_bytes::<CkksParams>(&forged, Path::new("p.params"), &params.hash(), &())
+    let error = from_bytes::<CkksParams>(&forged, Path::new("p.params"), &params.hash(), &TESTS)
         .expect_err("edited parameters were accepted");
     assert!(
         matches!(error.problem(), Problem::Malformed { .. }),
@@ -159,4 +162,31 @@ fn parameters_the_checks_refuse_are_refused_from_files_too() {
         message.contains("primes: the file lists other primes"),
         "{message}"
     );
+}
+
+#[test]
+fn insecure_parameter_files_need_the_callers_opt_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let params = CkksParams::new(presets::test_insecure(10)).unwrap();
+    let path = dir.path().join("insecure.params");
+    write_file(&path, &params.hash(), &params).unwrap();
+    for error in [
+        read_params_file(&path).unwrap_err(),
+        read_params_file_with(&path, SecurityPolicy::Require128Bit).unwrap_err(),
+        read_file::<CkksParams>(&path, &params.hash(), &SecurityPolicy::default()).unwrap_err(),
+    ] {
+        let message = error.to_string();
+        assert!(message.contains("insecure.params"), "{message}");
+        assert!(
+            message.contains("the caller did not opt in to insecure parameters"),
+            "{message}"
+        );
+    }
+    assert_eq!(read_params_file_with(&path, TESTS).unwrap(), params);
+
+    // Secure parameters need no opt-in.
+    let secure = CkksParams::new(presets::n13_qp211()).unwrap();
+    let path = dir.path().join("secure.params");
+    write_file(&path, &secure.hash(), &secure).unwrap();
+    assert_eq!(read_params_file(&path).unwrap(), secure);
 }

@@ -288,7 +288,7 @@ fn measure(params: CkksParams, args: &CkksBenchArgs, threads: usize) -> Result<C
     let scale = context.default_scale();
     let slots = context.params().max_slots();
     let encoder = Encoder::new(&context);
-    let mut rng = SecureRng::from_fixed_seed([42; 32]);
+    let mut rng = SecureRng::insecure_from_fixed_seed([42; 32]);
     let mut values = || -> Vec<C64> {
         (0..slots)
             .map(|_| {
@@ -301,7 +301,8 @@ fn measure(params: CkksParams, args: &CkksBenchArgs, threads: usize) -> Result<C
     let (x, y) = (values(), values());
 
     progress("generating keys");
-    let mut generator = KeyGenerator::with_rng(&context, SecureRng::from_fixed_seed([1; 32]));
+    let mut generator =
+        KeyGenerator::with_rng(&context, SecureRng::insecure_from_fixed_seed([1; 32]));
     let secret = generator.secret_key()?;
     let public = generator.public_key(&secret);
     let relinearization = generator.relinearization_key(&secret, top)?;
@@ -310,7 +311,7 @@ fn measure(params: CkksParams, args: &CkksBenchArgs, threads: usize) -> Result<C
     let eval = Evaluator::new(&context)
         .with_relinearization_key(&relinearization)
         .with_galois_keys(&galois);
-    let mut encryptor = Encryptor::with_rng(&context, SecureRng::from_fixed_seed([2; 32]));
+    let mut encryptor = Encryptor::with_rng(&context, SecureRng::insecure_from_fixed_seed([2; 32]));
     let encrypt = |encryptor: &mut Encryptor, v: &[C64]| -> Result<Ciphertext> {
         Ok(encryptor.encrypt_pk(&public, &encoder.encode(v, slots, top, scale)?))
     };

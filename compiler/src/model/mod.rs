@@ -16,6 +16,30 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{FrontendError, Result, read_file};
 
+/// The most elements a tensor read from a file may have: 2^30, 4 GiB of float32, far beyond
+/// any network fhec compiles. Shapes in model, ONNX and weight files are user data; products
+/// of their dimensions are computed with checked arithmetic and held to this bound before
+/// anything is allocated from them.
+pub const MAX_TENSOR_ELEMENTS: usize = 1 << 30;
+
+/// The number of elements of a tensor of `shape`, or `None` when that number overflows or
+/// exceeds [`MAX_TENSOR_ELEMENTS`]. A shape with a zero dimension has no elements, whatever
+/// the others.
+pub fn tensor_elements(shape: &[usize]) -> Option<usize> {
+    if shape.contains(&0) {
+        return Some(0);
+    }
+    shape
+        .iter()
+        .try_fold(1usize, |count, &dim| count.checked_mul(dim))
+        .filter(|&count| count <= MAX_TENSOR_ELEMENTS)
+}
+
+/// The error for a shape that [`tensor_elements`] refuses.
+pub(crate) fn too_large(shape: &[usize]) -> String {
+    format!("shape {shape:?} has more than {MAX_TENSOR_ELEMENTS} elements (2^30)")
+}
+
 /// A parsed (not yet validated) model description.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename = "Model", deny_unknown_fields)]
@@ -104,16 +128,31 @@ impl ModelDescription {
         Self::from_ron(&text, path)
     }
 
-    /// Parses a model description; `path` only names the source in errors.
+    /// Parses a model description; `path` only names the source in errors. Besides the syntax
+    /// only the input sizes are checked here (each input's element count is computed without
+    /// overflow and at most [`MAX_TENSOR_ELEMENTS`]); the frontend validates the rest.
     pub fn from_ron(text: &str, path: &Path) -> Result<Self> {
-        ron_options()
-            .from_str(text)
-            .map_err(|e: ron::error::SpannedError| FrontendError::Syntax {
+        let description: Self =
+            ron_options()
+                .from_str(text)
+                .map_err(|e: ron::error::SpannedError| FrontendError::Syntax {
+                    path: path.to_owned(),
+                    line: e.span.start.line,
+                    column: e.span.start.col,
+                    message: e.code.to_string(),
+                })?;
+        if let Some(input) = description
+            .inputs
+            .iter()
+            .find(|input| tensor_elements(&input.shape).is_none())
+        {
+            return Err(FrontendError::Graph {
                 path: path.to_owned(),
-                line: e.span.start.line,
-                column: e.span.start.col,
-                message: e.code.to_string(),
-            })
+                node: input.name.clone(),
+                message: format!("input {}", too_large(&input.shape)),
+            });
+        }
+        Ok(description)
     }
 
     /// Writes the description as human-readable RON.

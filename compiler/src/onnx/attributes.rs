@@ -6,6 +6,7 @@ use onnx_protobuf::{AttributeProto, NodeProto, TensorProto, attribute_proto::Att
 use protobuf::Enum;
 
 use crate::error::{FrontendError, Result};
+use crate::model::{tensor_elements, too_large};
 use crate::weights::WeightTensor;
 
 /// The name to report for a node: its own, else its first output.
@@ -141,7 +142,17 @@ pub(crate) fn decode_initializer(tensor: &TensorProto, path: &Path) -> Result<We
         .iter()
         .map(|&d| usize::try_from(d).map_err(|_| error(format!("negative dimension {d}"))))
         .collect::<Result<Vec<usize>>>()?;
-    let count: usize = shape.iter().product();
+    let count = tensor_elements(&shape).ok_or_else(|| error(too_large(&shape)))?;
+    let stored = if tensor.raw_data.is_empty() {
+        tensor.float_data.len()
+    } else {
+        tensor.raw_data.len() / 4 + usize::from(!tensor.raw_data.len().is_multiple_of(4))
+    };
+    if stored != count {
+        return Err(error(format!(
+            "holds {stored} values for shape {shape:?} ({count} values)"
+        )));
+    }
     let data: Vec<f32> = if !tensor.raw_data.is_empty() {
         tensor
             .raw_data
@@ -151,15 +162,5 @@ pub(crate) fn decode_initializer(tensor: &TensorProto, path: &Path) -> Result<We
     } else {
         tensor.float_data.clone()
     };
-    let stored = if tensor.raw_data.is_empty() {
-        data.len()
-    } else {
-        tensor.raw_data.len() / 4 + usize::from(!tensor.raw_data.len().is_multiple_of(4))
-    };
-    if stored != count {
-        return Err(error(format!(
-            "holds {stored} values for shape {shape:?} ({count} values)"
-        )));
-    }
     Ok(WeightTensor { shape, data })
 }

@@ -17,7 +17,7 @@ use onnx_protobuf::{GraphProto, Message, ModelProto, NodeProto};
 use crate::error::{FrontendError, Result, read_file};
 use crate::model::{
     Activation, InputDescription, ModelDescription, NodeDescription, Op, Preprocess,
-    WeightsLocation,
+    WeightsLocation, tensor_elements, too_large,
 };
 use crate::weights::WeightTensor;
 use attributes::{Attributes, decode_initializer, node_label};
@@ -160,6 +160,9 @@ impl<'a> Importer<'a> {
                     )),
                 })
                 .collect::<Result<Vec<_>>>()?;
+            if tensor_elements(&shape).is_none() {
+                return Err(error(too_large(&shape)));
+            }
             inputs.push(InputDescription {
                 name: value.name.clone(),
                 shape,

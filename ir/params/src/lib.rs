@@ -28,6 +28,9 @@ pub use bootstrap::{
 };
 pub use dft_plan::{DftDirection, DftFactor, DftPlan, DftPlanError};
 pub use literal::{CkksParamsLiteral, SecretDistribution};
-pub use params::{CkksParams, MAX_LOG_N, MAX_PRIME_BITS, MIN_LOG_N, ParamError, ParamHash};
-pub use security::SecurityLevel;
+pub use params::{
+    CkksParams, MAX_LOG_N, MAX_PRIME_BITS, MIN_LOG_N, ParamError, ParamHash, digit_primes_at,
+    is_digit_partition,
+};
+pub use security::{SecurityLevel, SecurityPolicy};
 pub use units::{Level, LogN};

@@ -38,7 +38,14 @@ pub struct CkksParamsLiteral {
     /// Distribution of the secret key.
     #[serde(default)]
     pub secret: SecretDistribution,
-    /// Explicit opt-in to parameters weaker than 128-bit security (tests only).
-    #[serde(default)]
+    /// The caller's explicit opt-in to parameters weaker than 128-bit security (tests only).
+    ///
+    /// Only code sets it (a test, or a command-line flag the user typed): deserializing a
+    /// literal always leaves it `false`, so a data file can never switch the 128-bit check off
+    /// (docs/security.md). It is still written when serializing, as a label of insecure
+    /// parameters; [`crate::CkksParams::new`] clears it when the parameters pass the check
+    /// anyway, so it is set exactly on parameters whose verdict is
+    /// [`crate::SecurityLevel::Insecure`].
+    #[serde(skip_deserializing)]
     pub insecure: bool,
 }

@@ -2,7 +2,8 @@
 //!
 //! [`CkksParams::new`] is the only way to obtain a [`CkksParams`]; every field is private, so a
 //! value of this type is always checked. It serializes as its literal and re-validates when
-//! deserialized, so a file cannot smuggle in unchecked parameters.
+//! deserialized, so a file cannot smuggle in unchecked parameters; since the insecure opt-in
+//! is never read from data, deserialized parameters are always 128-bit secure.
 
 use crate::bignum;
 use crate::literal::{CkksParamsLiteral, SecretDistribution};
@@ -105,17 +106,17 @@ pub enum ParamError {
     /// HE-standard bound this crate checks covers uniform ternary secrets only.
     #[error(
         "a fixed-Hamming-weight secret at log N = {log_n} is not covered by the HE-standard \
-         128-bit table (uniform ternary secrets only); use the dense ternary secret or opt in \
-         to insecure parameters"
+         128-bit table (uniform ternary secrets only); use the dense ternary secret, or have \
+         the caller opt in to insecure parameters (tests only; a file cannot)"
     )]
     SparseSecretNotCovered {
         /// log2 of the ring degree.
         log_n: u32,
     },
-    /// log2(QP) exceeds the 128-bit bound and the literal did not opt in to insecure parameters.
+    /// log2(QP) exceeds the 128-bit bound and the caller did not opt in to insecure parameters.
     #[error(
         "log2(QP) = {log_qp:.2} exceeds the 128-bit bound {bound} for N = 2^{log_n}; \
-         set `insecure` to accept weaker parameters (tests only)"
+         only the caller can opt in to weaker parameters (tests only; a file cannot)"
     )]
     AboveSecurityBound {
         /// log2 of the actual QP.
@@ -128,7 +129,7 @@ pub enum ParamError {
     /// The ring degree is below 2^13, where no modulus is 128-bit secure.
     #[error(
         "N = 2^{log_n} has no 128-bit secure modulus (the smallest secure degree is 2^13); \
-         set `insecure` to accept it (tests only)"
+         only the caller can opt in to it (tests only; a file cannot)"
     )]
     DegreeTooSmallForSecurity {
         /// log N of the ring.
@@ -183,6 +184,28 @@ fn log2_product(primes: &[u64]) -> f64 {
     primes.iter().map(|&q| (q as f64).log2()).sum()
 }
 
+/// The primes of key-switching digit `digit` present at `level`, as indices into the ciphertext
+/// primes, or `None` when the digit has no prime at that level (a key switch at `level` then
+/// skips it). The one statement of this rule: fhec-params counts digits with it
+/// ([`CkksParams::digits_at`]) and the runtime builds its ModUp tables with it.
+pub fn digit_primes_at(digit: &Range<usize>, level: Level) -> Option<Range<usize>> {
+    (digit.start <= level.0).then(|| digit.start..digit.end.min(level.limbs()))
+}
+
+/// Whether `digits` are non-empty contiguous ranges covering the indices `0..primes` in order:
+/// what [`CkksParams::digits`] always is, and what callers that bring their own digits (tests,
+/// tools) must check.
+pub fn is_digit_partition(digits: &[Range<usize>], primes: usize) -> bool {
+    let mut next = 0;
+    for digit in digits {
+        if digit.start != next || digit.end <= digit.start {
+            return false;
+        }
+        next = digit.end;
+    }
+    next == primes
+}
+
 /// Splits `count` primes into `dnum` contiguous groups whose sizes differ by at most one, the
 /// larger groups first.
 fn partition_digits(count: usize, dnum: usize) -> Vec<Range<usize>> {
@@ -235,8 +258,11 @@ impl CkksParams {
     /// Checks, in order: log N in 10..=17; at least one q and one p prime; every prime size in
     /// (log N + 2)..=61 bits and enough distinct primes ≡ 1 mod 2N of each size;
     /// 0 < log scale < log q0; 1 ≤ dnum ≤ #q; P ≥ every digit's modulus; a Hamming weight in
-    /// 1..=N; and log2(QP) within the 128-bit bound unless `insecure` is set.
-    pub fn new(lit: CkksParamsLiteral) -> Result<CkksParams, ParamError> {
+    /// 1..=N; and log2(QP) within the 128-bit bound unless the caller set `insecure` (which a
+    /// deserialized literal never has). The opt-in is cleared when the parameters pass the
+    /// check anyway, so two literals differing only in an unneeded opt-in give equal
+    /// parameters with equal hashes.
+    pub fn new(mut lit: CkksParamsLiteral) -> Result<CkksParams, ParamError> {
         let log_n = lit.log_n;
         if !(MIN_LOG_N..=MAX_LOG_N).contains(&log_n) {
             return Err(ParamError::LogNOutOfRange { log_n });
@@ -300,6 +326,7 @@ impl CkksParams {
             }
             None => return Err(ParamError::DegreeTooSmallForSecurity { log_n }),
         };
+        lit.insecure = security == SecurityLevel::Insecure;
         let hash = hash_params(&lit, &q, &p);
         Ok(CkksParams {
             literal: lit,
@@ -369,7 +396,10 @@ impl CkksParams {
     /// Number of digits a key switch at `level` decomposes into (digits holding a prime of
     /// q_0..q_level).
     pub fn digits_at(&self, level: Level) -> usize {
-        self.digits.iter().filter(|d| d.start <= level.0).count()
+        self.digits
+            .iter()
+            .filter(|d| digit_primes_at(d, level).is_some())
+            .count()
     }
 
     /// The highest level, L (one less than the number of ciphertext primes).

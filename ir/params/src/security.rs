@@ -32,7 +32,7 @@ pub fn max_log_qp_128(log_n: u32) -> Option<u32> {
 pub enum SecurityLevel {
     /// log2(QP) within the HE-standard 128-bit bound for the ring degree.
     Bits128,
-    /// Weaker than 128 bits; accepted only because the literal opted in with `insecure`.
+    /// Weaker than 128 bits; accepted only because the caller opted in with `insecure`.
     Insecure,
 }
 
@@ -49,6 +49,26 @@ impl SecurityLevel {
 impl fmt::Display for SecurityLevel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())
+    }
+}
+
+/// What a caller accepts when it reads parameters from data (a file, a message): the opt-in
+/// to insecure parameters is a decision of the caller (a test, a `--insecure` flag), never
+/// of the data, so every loader takes one of these.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum SecurityPolicy {
+    /// Only 128-bit secure parameters are accepted (the default).
+    #[default]
+    Require128Bit,
+    /// Insecure parameters are accepted too, and labelled [`SecurityLevel::Insecure`]
+    /// (tests only).
+    AllowInsecure,
+}
+
+impl SecurityPolicy {
+    /// Whether parameters below 128-bit security are accepted.
+    pub fn allows_insecure(self) -> bool {
+        self == SecurityPolicy::AllowInsecure
     }
 }
 

@@ -4,6 +4,7 @@ use fhec_params::presets;
 use fhec_params::security::max_log_qp_128;
 use fhec_params::{
     CkksParams, CkksParamsLiteral, Level, ParamError, SecretDistribution, SecurityLevel,
+    digit_primes_at, is_digit_partition,
 };
 
 fn small() -> CkksParamsLiteral {
@@ -129,14 +130,42 @@ fn hash_is_stable_and_sensitive_to_every_field() {
 
 #[test]
 fn serde_round_trips_and_revalidates() {
-    let params = CkksParams::new(small()).unwrap();
+    let params = CkksParams::new(presets::n13_qp211()).unwrap();
     let json = serde_json::to_string(&params).unwrap();
     let back: CkksParams = serde_json::from_str(&json).unwrap();
     assert_eq!(back, params);
-    assert_eq!(back.literal(), small());
-    let bad = json.replace("\"log_n\":10", "\"log_n\":9");
+    assert_eq!(back.literal(), presets::n13_qp211());
+    let bad = json.replace("\"log_n\":13", "\"log_n\":9");
     let err = serde_json::from_str::<CkksParams>(&bad).unwrap_err();
     assert!(err.to_string().contains("log N = 9"), "{err}");
+}
+
+#[test]
+fn a_file_cannot_opt_in_to_insecure_parameters() {
+    let params = CkksParams::new(small()).unwrap();
+    // Written as a label...
+    let json = serde_json::to_string(&params).unwrap();
+    assert!(json.contains("\"insecure\":true"), "{json}");
+    // ...but never read back: the check runs as if no one had opted in.
+    let err = serde_json::from_str::<CkksParams>(&json).unwrap_err();
+    assert!(
+        err.to_string().contains("only the caller can opt in"),
+        "{err}"
+    );
+    let literal: CkksParamsLiteral = serde_json::from_str(&json).unwrap();
+    assert!(!literal.insecure);
+    assert_eq!(
+        refuse(literal.clone()),
+        ParamError::DegreeTooSmallForSecurity { log_n: 10 }
+    );
+    // The caller's opt-in, in code, gives back the same parameters and hash.
+    let opted_in = CkksParams::new(CkksParamsLiteral {
+        insecure: true,
+        ..literal
+    })
+    .unwrap();
+    assert_eq!(opted_in, params);
+    assert_eq!(opted_in.hash(), params.hash());
 }
 
 #[test]
@@ -326,10 +355,11 @@ fn secure_literal_stays_secure_even_with_the_opt_in() {
         insecure: true,
         ..presets::n13_qp211()
     };
-    assert_eq!(
-        CkksParams::new(lit).unwrap().security(),
-        SecurityLevel::Bits128
-    );
+    let params = CkksParams::new(lit).unwrap();
+    assert_eq!(params.security(), SecurityLevel::Bits128);
+    // The unneeded opt-in is dropped: the same parameters as without it.
+    assert_eq!(params, CkksParams::new(presets::n13_qp211()).unwrap());
+    assert!(!params.literal().insecure);
 }
 
 /// The hash goes into file headers: it must not change by accident (a deliberate change of the
@@ -364,4 +394,26 @@ fn sparse_secrets_are_never_labelled_128_bit() {
     })
     .unwrap();
     assert_eq!(opted_in.security(), SecurityLevel::Insecure);
+}
+
+#[test]
+fn digit_rules_have_one_statement() {
+    let params = CkksParams::new(presets::n15_qp838()).unwrap();
+    let digits = params.digits();
+    assert!(is_digit_partition(digits, params.q_primes().len()));
+    for bad in [
+        vec![0..3, 4..15],
+        vec![0..3, 2..15],
+        vec![0..0, 0..15],
+        vec![0..3, 3..14],
+    ] {
+        assert!(!is_digit_partition(&bad, 15), "{bad:?}");
+    }
+    // At level 4 (primes q_0..q_4): the first digit whole, the second cut, the rest absent.
+    assert_eq!(digit_primes_at(&digits[0], Level(4)), Some(0..3));
+    assert_eq!(digit_primes_at(&digits[1], Level(4)), Some(3..5));
+    assert_eq!(digit_primes_at(&digits[2], Level(4)), None);
+    assert_eq!(params.digits_at(Level(4)), 2);
+    assert_eq!(params.digits_at(Level(3)), 2);
+    assert_eq!(params.digits_at(Level(2)), 1);
 }

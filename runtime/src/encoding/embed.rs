@@ -29,14 +29,15 @@ pub(crate) fn check_slots(
 
 /// Writes into `coefficients` (length N) the rounded coefficients round(scale · m) of the
 /// message m whose first `values.len()` slots are `values` and remaining slots (up to `slots`)
-/// are zero. Each entry is an exact integer held in an `f64`.
+/// are zero. Each entry is an exact integer held in an `f64`. Returns the largest magnitude
+/// written, for the caller's check against the level's modulus.
 pub(crate) fn scaled_coefficients(
     fft: &SpecialFft,
     values: &[C64],
     slots: usize,
     scale: f64,
     coefficients: &mut [f64],
-) -> Result<(), EncodeError> {
+) -> Result<f64, EncodeError> {
     check_slots(fft, values.len(), slots)?;
     if !(scale.is_finite() && scale >= 1.0) {
         return Err(EncodeError::Scale { scale });
@@ -62,7 +63,7 @@ pub(crate) fn scaled_coefficients(
             log2_coefficient: largest.log2(),
         });
     }
-    Ok(())
+    Ok(largest)
 }
 
 /// Reads `slots` slot values from the message coefficients `coefficients` (length N, already

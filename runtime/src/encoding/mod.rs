@@ -2,8 +2,11 @@
 //! embedding.
 //!
 //! A plaintext holds round(Δ·m) for a message polynomial m whose evaluations at the roots
-//! ζ^(5^j) are the slot values, at any level (number of RNS limbs) and any scale Δ (up to
-//! about 2^60 times the message's magnitude, see [`embed::MAX_SCALED_COEFFICIENT`]).
+//! ζ^(5^j) are the slot values, at any level (number of RNS limbs) and any scale Δ ≥ 1, as
+//! long as every coefficient |Δ·m_i| stays below Q_l/2, half the product of the level's primes
+//! ([`check_within_modulus`]); beyond it the coefficient would wrap modulo Q_l and decode to
+//! garbage. Independently of the level, coefficients are reduced through `i128`, so they must
+//! stay below [`embed::MAX_SCALED_COEFFICIENT`] (about 2^127) too.
 //! Fewer than N/2 slots (a power of two, "sparse" packing) puts the message in the subring
 //! Z[X^(N/2n)], where every slot is replicated N/2n times; all operations preserve that.
 
@@ -56,6 +59,21 @@ pub enum EncodeError {
         /// log2 of the largest scaled coefficient.
         log2_coefficient: f64,
     },
+    /// A scaled coefficient reaches half the level's modulus Q_l: it would wrap modulo Q_l
+    /// and decode to garbage (values too large for the scale at that level).
+    #[error(
+        "a scaled coefficient of 2^{log2_coefficient:.1} does not fit below Q_{level}/2 = \
+         2^{log2_half_modulus:.1}: the values are too large for the scale at level {level} \
+         (lower the scale or encode at a higher level)"
+    )]
+    ExceedsModulus {
+        /// log2 of the largest scaled coefficient.
+        log2_coefficient: f64,
+        /// The level encoded at.
+        level: usize,
+        /// log2(Q_level / 2), the bound.
+        log2_half_modulus: f64,
+    },
     /// The level exceeds the parameters' highest level.
     #[error("level {level} exceeds the highest level {max}")]
     Level {
@@ -100,6 +118,7 @@ impl<'a> Encoder<'a> {
     ///
     /// Errors: [`EncodeError::SlotCount`], [`EncodeError::TooManyValues`],
     /// [`EncodeError::Scale`], [`EncodeError::NotFinite`], [`EncodeError::Overflow`],
+    /// [`EncodeError::ExceedsModulus`] (|value·scale| reaching Q_level/2),
     /// [`EncodeError::Level`].
     pub fn encode(
         &self,
@@ -117,7 +136,14 @@ impl<'a> Encoder<'a> {
         }
         let ring = self.context.ring();
         let mut coefficients = vec![0.0; ring.degree()];
-        embed::scaled_coefficients(self.context.fft(), values, slots, scale, &mut coefficients)?;
+        let largest = embed::scaled_coefficients(
+            self.context.fft(),
+            values,
+            slots,
+            scale,
+            &mut coefficients,
+        )?;
+        check_within_modulus(self.context, level, largest)?;
         let mut poly = ring.zero(level, false, Form::Coefficient);
         reduce_into_limbs(self.context, &coefficients, &mut poly);
         ring.to_ntt(&mut poly);
@@ -174,6 +200,48 @@ pub fn decoding_limbs(context: &CkksContext, scale: f64, level: Level) -> usize 
         }
     }
     level.limbs()
+}
+
+/// log2 of Q_level, the product of the ciphertext primes q_0..q_level (a sum of logarithms:
+/// Q_L exceeds the range of an `f64` at large parameters).
+pub fn log2_modulus(context: &CkksContext, level: Level) -> f64 {
+    context
+        .params()
+        .q_primes_at(level)
+        .iter()
+        .map(|&q| (q as f64).log2())
+        .sum()
+}
+
+/// Checks that an integer coefficient of magnitude `largest` fits the centered range of
+/// Q_level, |c| < Q_level/2, so that it does not wrap modulo Q_level. The encoder checks
+/// every coefficient it writes; a constant added to or multiplied into a ciphertext at
+/// `level` must pass the same check.
+///
+/// Errors: [`EncodeError::ExceedsModulus`] (which names the bound), [`EncodeError::Level`]
+/// for a level above L.
+pub fn check_within_modulus(
+    context: &CkksContext,
+    level: Level,
+    largest: f64,
+) -> Result<(), EncodeError> {
+    let max = context.max_level();
+    if level > max {
+        return Err(EncodeError::Level {
+            level: level.0,
+            max: max.0,
+        });
+    }
+    let log2_half_modulus = log2_modulus(context, level) - 1.0;
+    let log2_coefficient = largest.abs().log2();
+    if log2_coefficient.is_nan() || log2_coefficient >= log2_half_modulus {
+        return Err(EncodeError::ExceedsModulus {
+            log2_coefficient,
+            level: level.0,
+            log2_half_modulus,
+        });
+    }
+    Ok(())
 }
 
 /// Writes the integer coefficients `coefficients` (exact integers in f64, |c| < 2^127) into

@@ -4,9 +4,10 @@
 use super::{EvalError, Evaluator, check_same_scale, check_slots, three_forms};
 use crate::ciphertext::Ciphertext;
 use crate::context::CkksContext;
-use crate::encoding::Plaintext;
 use crate::encoding::embed::MAX_SCALED_COEFFICIENT;
+use crate::encoding::{Plaintext, check_within_modulus};
 use crate::ring::{Modulus, RnsPoly};
+use fhec_params::Level;
 use rayon::prelude::*;
 
 /// Applies `f(modulus, target limb, source limb)` to every limb of `target` and the limb of the
@@ -42,15 +43,6 @@ fn signed_residues(context: &CkksContext, value: i128, q_limbs: usize) -> Vec<u6
         .collect()
 }
 
-/// round(value · scale) as an integer, if it is finite and fits the encoding.
-fn scaled_integer(value: f64, scale: f64) -> Result<i128, EvalError> {
-    let scaled = (value * scale).round();
-    if !scaled.is_finite() || scaled.abs() >= MAX_SCALED_COEFFICIENT || !scale.is_finite() {
-        return Err(EvalError::Constant { value, scale });
-    }
-    Ok(scaled as i128)
-}
-
 fn add_limbs(m: &Modulus, t: &mut [u64], s: &[u64]) {
     t.iter_mut().zip(s).for_each(|(x, &y)| *x = m.add(*x, y));
 }
@@ -64,6 +56,20 @@ fn mul_limbs(m: &Modulus, t: &mut [u64], s: &[u64]) {
 }
 
 impl Evaluator<'_> {
+    /// round(value · scale) as an integer, if it is finite and stays below half the modulus at
+    /// `level`: a larger integer would wrap modulo Q_level and decrypt to garbage.
+    fn scaled_constant(&self, value: f64, scale: f64, level: Level) -> Result<i128, EvalError> {
+        let scaled = (value * scale).round();
+        let encodable = scale.is_finite()
+            && scaled.is_finite()
+            && scaled.abs() < MAX_SCALED_COEFFICIENT
+            && check_within_modulus(self.context, level, scaled).is_ok();
+        if !encodable {
+            return Err(EvalError::Constant { value, scale });
+        }
+        Ok(scaled as i128)
+    }
+
     fn check_add(&self, a: &Ciphertext, b: &Ciphertext) -> Result<(), EvalError> {
         self.check_same_level(a, b)?;
         check_same_scale(a.scale, b.scale)
@@ -94,11 +100,11 @@ impl Evaluator<'_> {
     }
 
     fn check_add_const(&self, a: &Ciphertext, value: f64) -> Result<(), EvalError> {
-        scaled_integer(value, a.scale).map(|_| ())
+        self.scaled_constant(value, a.scale, a.level()).map(|_| ())
     }
 
     fn check_mul_const(&self, a: &Ciphertext, value: f64, scale: f64) -> Result<(), EvalError> {
-        scaled_integer(value, scale)?;
+        self.scaled_constant(value, scale, a.level())?;
         self.check_product_scale(a.level(), a.scale * scale)
     }
 
@@ -162,13 +168,17 @@ impl Evaluator<'_> {
     }
 
     fn apply_add_const(&self, a: &mut Ciphertext, value: f64) {
-        let integer = scaled_integer(value, a.scale).expect("checked");
+        let integer = self
+            .scaled_constant(value, a.scale, a.level())
+            .expect("checked");
         let residues = signed_residues(self.context, integer, a.c0.q_limbs());
         self.context.ring().add_scalars_assign(&mut a.c0, &residues);
     }
 
     fn apply_mul_const(&self, a: &mut Ciphertext, value: f64, scale: f64) {
-        let integer = scaled_integer(value, scale).expect("checked");
+        let integer = self
+            .scaled_constant(value, scale, a.level())
+            .expect("checked");
         self.apply_mul_residues(a, integer);
         a.scale *= scale;
     }

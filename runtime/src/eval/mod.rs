@@ -88,8 +88,12 @@ pub enum EvalError {
         /// log2 of Q_l.
         log2_modulus: f64,
     },
-    /// A constant that is not finite or too large once scaled.
-    #[error("constant {value} at scale 2^{:.1} cannot be encoded", .scale.log2())]
+    /// A constant that is not finite, or that reaches half the modulus at the operand's level
+    /// once scaled (it would wrap and decrypt to garbage).
+    #[error(
+        "constant {value} at scale 2^{:.1} cannot be encoded: not finite, or not below half the modulus at this level",
+        .scale.log2()
+    )]
     Constant {
         /// The constant.
         value: f64,

@@ -3,14 +3,11 @@
 //! public-key encryption divide its noise by P (see `encrypt.rs`).
 
 use super::KeyError;
-use super::randomness::{gaussian_poly, uniform_poly, wipe};
+use super::randomness::{domain, gaussian_poly, uniform_poly, wipe};
 use super::secret::SecretKey;
 use crate::context::CkksContext;
 use crate::ring::{Form, RnsPoly};
 use crate::sampling::{SecureRng, Seed};
-
-/// Stream domain of the public key's uniform half.
-const DOMAIN: u32 = u32::MAX;
 
 /// The public encryption key, NTT form over q_0..q_L and P.
 #[derive(Clone, Debug, PartialEq)]
@@ -26,7 +23,7 @@ impl PublicKey {
         let ring = context.ring();
         let level = context.max_level();
         let seed = rng.seed();
-        let a = uniform_poly(context, &seed, DOMAIN, level, true);
+        let a = uniform_poly(context, &seed, domain::PUBLIC_KEY, level, true);
         let mut b = gaussian_poly(context, rng, level, true);
         let mut product = ring.zero(level, true, Form::Ntt);
         ring.mul(&a, secret.full(), &mut product);
@@ -51,7 +48,7 @@ impl PublicKey {
                 found: b.shape(),
             });
         }
-        let a = uniform_poly(context, &seed, DOMAIN, level, true);
+        let a = uniform_poly(context, &seed, domain::PUBLIC_KEY, level, true);
         Ok(Self { seed, b, a })
     }
 

@@ -3,13 +3,47 @@
 //!
 //! Uniform limbs are expanded on a ChaCha20 stream named by `(domain, prime index)`, where the
 //! prime index counts through the whole chain q_0..q_L, p_0..p_(k−1). A polynomial restricted
-//! to fewer levels therefore regenerates exactly the limbs it keeps.
+//! to fewer levels therefore regenerates exactly the limbs it keeps. The domains of every kind
+//! of seeded polynomial are listed in [`domain`], disjoint, so two kinds never share a stream
+//! even if they were ever given the same seed.
 
 use crate::context::CkksContext;
 use crate::ring::{Form, RnsPoly};
 use crate::sampling::{SecureRng, Seed, expand_uniform};
 use fhec_params::Level;
 use rayon::prelude::*;
+
+/// The stream domains of uniform polynomials expanded from a seed: one table, disjoint ranges.
+///
+/// | domain | polynomial |
+/// | ------ | ---------- |
+/// | `0 .. 2^31` | `a_j` of a key-switching key, digit j ([`key_switch_digit`]) |
+/// | `2^31` | `c1` of a seeded (secret-key) ciphertext |
+/// | `2^32 − 1` | `a` of the public key |
+pub(crate) mod domain {
+    use std::ops::Range;
+
+    /// The domains of key-switching digits: digit j uses domain j.
+    pub(crate) const KEY_SWITCH_DIGITS: Range<u32> = 0..1 << 31;
+    /// The domain of the uniform `c1` of a seeded ciphertext (since payload version 2).
+    pub(crate) const SEEDED_CIPHERTEXT: u32 = 1 << 31;
+    /// The domain version-1 seeded ciphertext files were written with (it overlapped digit 0
+    /// of the keys); used only to read those files.
+    pub(crate) const SEEDED_CIPHERTEXT_V1: u32 = 0;
+    /// The domain of the public key's uniform `a`.
+    pub(crate) const PUBLIC_KEY: u32 = u32::MAX;
+
+    /// The domain of key-switching digit `digit` (the number of digits is at most the number of
+    /// ciphertext primes, far below 2^31).
+    pub(crate) fn key_switch_digit(digit: usize) -> u32 {
+        let domain = u32::try_from(digit).unwrap_or(u32::MAX);
+        assert!(
+            KEY_SWITCH_DIGITS.contains(&domain),
+            "digit {digit} is outside the key-switching domains"
+        );
+        domain
+    }
+}
 
 /// Index of limb `limb` of a polynomial with `q_limbs` ciphertext limbs in the whole prime
 /// chain q_0..q_L, p_0..p_(k−1).
@@ -102,4 +136,32 @@ pub(crate) fn signed_ntt_poly(
 /// Overwrites a polynomial that held secret data with zeros.
 pub(crate) fn wipe(poly: &mut RnsPoly) {
     zeroize::Zeroize::zeroize(poly.data_mut());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::domain::*;
+    use super::*;
+    use fhec_params::{CkksParams, presets};
+
+    #[test]
+    fn stream_domains_are_disjoint() {
+        for single in [SEEDED_CIPHERTEXT, PUBLIC_KEY] {
+            assert!(!KEY_SWITCH_DIGITS.contains(&single), "{single}");
+        }
+        assert_ne!(SEEDED_CIPHERTEXT, PUBLIC_KEY);
+        assert_eq!(key_switch_digit(3), 3);
+    }
+
+    /// Under one seed, a seeded ciphertext's `c1` and a key's first `a_j` are unrelated.
+    #[test]
+    fn a_ciphertext_and_a_key_never_share_a_stream() {
+        let params = CkksParams::new(presets::test_insecure(10)).unwrap();
+        let context = CkksContext::new(params).unwrap();
+        let level = context.max_level();
+        let seed = [5; 32];
+        let c1 = uniform_poly(&context, &seed, SEEDED_CIPHERTEXT, level, false);
+        let a0 = uniform_poly(&context, &seed, key_switch_digit(0), level, false);
+        assert_ne!(c1.data(), a0.data());
+    }
 }

@@ -8,11 +8,11 @@
 //! limb by limb, and it stays correct when limbs above any level are dropped, which is why a key
 //! can be restricted to the highest level at which it is used.
 //!
-//! The `a_j` are expanded from one 32-byte seed (stream domain j), so a key can be stored
-//! seed-compressed: level, seed and the `b_j` only (half the size).
+//! The `a_j` are expanded from one 32-byte seed (stream domain j, see `randomness::domain`),
+//! so a key can be stored seed-compressed: level, seed and the `b_j` only (half the size).
 
 use super::KeyError;
-use super::randomness::{gaussian_poly, uniform_poly, wipe};
+use super::randomness::{domain, gaussian_poly, uniform_poly, wipe};
 use super::secret::{SecretKey, SecretPoly};
 use crate::context::CkksContext;
 use crate::ring::{Form, RnsPoly};
@@ -60,7 +60,7 @@ impl KeySwitchKey {
         let mut b = Vec::with_capacity(digits);
         let mut a = Vec::with_capacity(digits);
         for (digit, range) in context.params().digits()[..digits].iter().enumerate() {
-            let a_j = uniform_poly(context, &seed, digit as u32, level, true);
+            let a_j = uniform_poly(context, &seed, domain::key_switch_digit(digit), level, true);
             let mut b_j = gaussian_poly(context, rng, level, true);
             let mut product = ring.zero(level, true, Form::Ntt);
             ring.mul(&a_j, &s, &mut product);
@@ -113,7 +113,7 @@ impl KeySwitchKey {
             });
         }
         let a = (0..digits)
-            .map(|digit| uniform_poly(context, &seed, digit as u32, level, true))
+            .map(|digit| uniform_poly(context, &seed, domain::key_switch_digit(digit), level, true))
             .collect();
         Ok(Self { level, seed, b, a })
     }

@@ -8,7 +8,7 @@ use super::crt::CrtTables;
 use super::modular::{Modulus, ShoupConstant};
 use super::ntt::NttTable;
 use super::poly::{Form, RnsPoly};
-use fhec_params::{CkksParams, Level, LogN};
+use fhec_params::{CkksParams, Level, LogN, digit_primes_at, is_digit_partition};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -33,9 +33,10 @@ pub struct RingContext {
 }
 
 impl RingContext {
-    /// Builds the context of validated parameters.
+    /// Builds the context of validated parameters, taking their primes and key-switching
+    /// digits as given (fhec-params made and checked them).
     pub fn new(params: &CkksParams) -> Result<RingContext, RingError> {
-        RingContext::from_primes(
+        RingContext::build(
             params.log_n(),
             params.q_primes(),
             params.p_primes(),
@@ -44,8 +45,8 @@ impl RingContext {
     }
 
     /// Builds a context from explicit primes (each prime, ≡ 1 mod 2N, below 2^62) and digits
-    /// (contiguous ranges covering the indices of `q` in order). For tests and tools; the
-    /// product path is [`RingContext::new`].
+    /// (contiguous ranges covering the indices of `q` in order, checked with
+    /// [`is_digit_partition`]). For tests and tools; the product path is [`RingContext::new`].
     pub fn from_primes(
         log_n: LogN,
         q: &[u64],
@@ -55,26 +56,27 @@ impl RingContext {
         if !(4..=17).contains(&log_n.0) {
             return Err(RingError::DegreeOutOfRange { log_n: log_n.0 });
         }
-        let degree = log_n.degree();
         if q.is_empty() || p.is_empty() {
             return Err(RingError::EmptyBasis);
         }
-        let mut next = 0;
-        for d in digits {
-            if d.start != next || d.end <= d.start {
-                return Err(RingError::BadDigits {
-                    digits: digits.to_vec(),
-                    primes: q.len(),
-                });
-            }
-            next = d.end;
-        }
-        if next != q.len() {
+        if !is_digit_partition(digits, q.len()) {
             return Err(RingError::BadDigits {
                 digits: digits.to_vec(),
                 primes: q.len(),
             });
         }
+        RingContext::build(log_n, q, p, digits)
+    }
+
+    /// Builds the tables of primes and digits known to be well formed (the primes are still
+    /// checked by [`RnsBasis::new`]).
+    fn build(
+        log_n: LogN,
+        q: &[u64],
+        p: &[u64],
+        digits: &[Range<usize>],
+    ) -> Result<RingContext, RingError> {
+        let degree = log_n.degree();
         let mut all: Vec<u64> = q.iter().chain(p).copied().collect();
         all.sort_unstable();
         if let Some(w) = all.windows(2).find(|w| w[0] == w[1]) {
@@ -96,9 +98,8 @@ impl RingContext {
                 digits
                     .iter()
                     .map(|d| {
-                        (d.start <= level).then(|| {
-                            let src: Vec<Modulus> =
-                                q.moduli()[d.start..d.end.min(level + 1)].to_vec();
+                        digit_primes_at(d, Level(level)).map(|primes| {
+                            let src: Vec<Modulus> = q.moduli()[primes].to_vec();
                             let dst: Vec<Modulus> = q.moduli()[..=level]
                                 .iter()
                                 .enumerate()
@@ -298,5 +299,24 @@ impl RingContext {
             }
         });
         poly
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fhec_params::presets;
+
+    /// The ModUp tables exist for exactly the digits fhec-params counts at each level: the
+    /// digit rule has one home.
+    #[test]
+    fn mod_up_tables_follow_the_parameters_digits() {
+        let params = CkksParams::new(presets::n15_qp838()).unwrap();
+        let ring = RingContext::new(&params).unwrap();
+        assert_eq!(ring.digits(), params.digits());
+        for level in 0..=params.max_level().0 {
+            let tables = ring.mod_up[level].iter().filter(|t| t.is_some()).count();
+            assert_eq!(tables, params.digits_at(Level(level)), "level {level}");
+        }
     }
 }

@@ -276,7 +276,8 @@ impl RingContext {
             .and_then(Option::as_ref)
             .unwrap_or_else(|| panic!("digit {digit} has no prime at level {level}"));
         let n = self.degree();
-        let range = self.digits()[digit].start..(self.digits()[digit].end.min(level + 1));
+        let range = fhec_params::digit_primes_at(&self.digits()[digit], a.level())
+            .expect("a digit with a ModUp table has a prime at the level");
         let mut scaled = a.data()[range.start * n..range.end * n].to_vec();
         if a.form() == Form::Ntt {
             let ntts = &self.q_basis().ntts()[range.clone()];

@@ -50,7 +50,7 @@ pub use container::{
 pub use error::{FileError, PayloadError, Problem};
 pub use fhec_params::ParamHash;
 pub use header::{FORMAT_VERSION, HEADER_LEN, Header, MAGIC, MAX_PAYLOAD_LEN};
-pub use impls::params::read_params_file;
+pub use impls::params::{read_params_file, read_params_file_with};
 pub use impls::{read_ckks_file, write_ckks_file};
 pub use kind::ObjectKind;
 pub use poly::{read_poly, write_poly};

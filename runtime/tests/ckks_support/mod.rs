@@ -19,8 +19,10 @@ use fhec_runtime::sampling::SecureRng;
 /// The parameter literals every test runs on, with their names.
 pub fn literals() -> Vec<(String, CkksParamsLiteral)> {
     if let Ok(json) = std::env::var("FHEC_TEST_PARAMS") {
-        let literal: CkksParamsLiteral =
+        let mut literal: CkksParamsLiteral =
             serde_json::from_str(&json).expect("FHEC_TEST_PARAMS is not a JSON CkksParamsLiteral");
+        // Deserializing never opts in; the test harness, as the caller, does (tests only).
+        literal.insecure = true;
         return vec![("FHEC_TEST_PARAMS".into(), literal)];
     }
     vec![
@@ -44,7 +46,8 @@ impl TestContext {
     pub fn new(name: &str, literal: CkksParamsLiteral) -> Self {
         let params = CkksParams::new(literal).expect("test parameters are valid");
         let context = CkksContext::new(params).expect("ring context");
-        let mut generator = KeyGenerator::with_rng(&context, SecureRng::from_fixed_seed([7; 32]));
+        let mut generator =
+            KeyGenerator::with_rng(&context, SecureRng::insecure_from_fixed_seed([7; 32]));
         let secret = generator.secret_key().unwrap();
         let public = generator.public_key(&secret);
         let relinearization = generator
@@ -57,7 +60,7 @@ impl TestContext {
             secret,
             public,
             relinearization,
-            rng: std::cell::RefCell::new(SecureRng::from_fixed_seed([11; 32])),
+            rng: std::cell::RefCell::new(SecureRng::insecure_from_fixed_seed([11; 32])),
         }
     }
 
@@ -99,7 +102,7 @@ impl TestContext {
             .encoder()
             .encode(values, slots, level, self.scale())
             .unwrap();
-        let rng = SecureRng::from_fixed_seed(self.rng.borrow_mut().seed());
+        let rng = SecureRng::insecure_from_fixed_seed(self.rng.borrow_mut().seed());
         Encryptor::with_rng(&self.context, rng).encrypt_pk(&self.public, &plaintext)
     }
 

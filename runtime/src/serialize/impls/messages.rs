@@ -2,7 +2,10 @@
 //!
 //! A ciphertext file holds either an expanded ciphertext `(c0, c1)` or a seed-compressed fresh
 //! encryption `(c0, seed of c1)`, half the size; reading a [`Ciphertext`] accepts both
-//! (expanding the seed), reading a [`SeededCiphertext`] only the second. Payloads (version 1):
+//! (expanding the seed), reading a [`SeededCiphertext`] only the second. Payloads (version 2;
+//! version 1 is the same bytes, but its seeded `c1` was expanded in a stream domain that
+//! overlapped the keys': such files still read as a [`Ciphertext`], expanded the old way, and
+//! are refused as a [`SeededCiphertext`]):
 //!
 //! - ciphertext: form tag (u8: 0 expanded, 1 seeded), scale (f64), slot count (u64), `c0`
 //!   (see [`write_poly`]), then `c1` (expanded) or the 32-byte seed of `c1` (seeded);
@@ -16,6 +19,7 @@ use super::invalid;
 use crate::ciphertext::{Ciphertext, SeededCiphertext};
 use crate::context::CkksContext;
 use crate::encoding::Plaintext;
+use crate::keys::randomness::domain;
 use crate::ring::{Form, RnsPoly};
 use crate::sampling::SEED_BYTES;
 use crate::serialize::{Codec, ObjectKind, PayloadError, Reader, Writer, read_poly, write_poly};
@@ -25,7 +29,7 @@ const SEEDED: u8 = 1;
 
 impl Codec for Ciphertext {
     const KIND: ObjectKind = ObjectKind::Ciphertext;
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
     type Context = CkksContext;
 
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), PayloadError> {
@@ -35,7 +39,11 @@ impl Codec for Ciphertext {
         write_poly(w, &self.c1)
     }
 
-    fn decode(r: &mut Reader<'_>, _: u32, context: &CkksContext) -> Result<Self, PayloadError> {
+    fn decode(
+        r: &mut Reader<'_>,
+        version: u32,
+        context: &CkksContext,
+    ) -> Result<Self, PayloadError> {
         match r.u8()? {
             EXPANDED => {
                 let (scale, slots) = read_message_fields(r, context)?;
@@ -52,7 +60,13 @@ impl Codec for Ciphertext {
                     slots,
                 })
             }
-            SEEDED => Ok(decode_seeded(r, context)?.expand(context)),
+            SEEDED => {
+                let seeded = decode_seeded(r, context)?;
+                Ok(match version {
+                    1 => seeded.expand_in(context, domain::SEEDED_CIPHERTEXT_V1),
+                    _ => seeded.expand(context),
+                })
+            }
             tag => Err(invalid("ciphertext form", format!("unknown tag {tag}"))),
         }
     }
@@ -60,7 +74,7 @@ impl Codec for Ciphertext {
 
 impl Codec for SeededCiphertext {
     const KIND: ObjectKind = ObjectKind::Ciphertext;
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
     type Context = CkksContext;
 
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), PayloadError> {
@@ -70,8 +84,18 @@ impl Codec for SeededCiphertext {
         w.fixed_bytes(&self.seed)
     }
 
-    fn decode(r: &mut Reader<'_>, _: u32, context: &CkksContext) -> Result<Self, PayloadError> {
+    fn decode(
+        r: &mut Reader<'_>,
+        version: u32,
+        context: &CkksContext,
+    ) -> Result<Self, PayloadError> {
         match r.u8()? {
+            SEEDED if version == 1 => Err(invalid(
+                "ciphertext form",
+                "a version-1 seeded ciphertext expands its c1 in a retired stream domain; \
+                 read it as a Ciphertext"
+                    .to_string(),
+            )),
             SEEDED => decode_seeded(r, context),
             EXPANDED => Err(invalid(
                 "ciphertext form",

@@ -1,12 +1,15 @@
 //! Parameter-set files: a parameter set is stored as its literal (what was stated: bit sizes,
-//! dnum, scale, secret distribution, insecure opt-in) followed by the exact primes it
-//! produced. Decoding validates the literal again with [`CkksParams::new`] (so a file can
+//! dnum, scale, secret distribution, and whether it is insecure) followed by the exact primes
+//! it produced. Decoding validates the literal again with [`CkksParams::new`] (so a file can
 //! never smuggle in parameters the security check would refuse) and checks that this build
 //! generates the same primes.
+//!
+//! The insecure flag in a file is a label, not an opt-in: a file holding insecure parameters
+//! is refused unless the *caller* passes [`SecurityPolicy::AllowInsecure`] (docs/security.md).
 
 use std::path::Path;
 
-use fhec_params::{CkksParams, CkksParamsLiteral, SecretDistribution};
+use fhec_params::{CkksParams, CkksParamsLiteral, SecretDistribution, SecurityPolicy};
 
 use super::invalid;
 use crate::serialize::{
@@ -20,7 +23,8 @@ const MAX_PRIMES: u64 = 512;
 impl Codec for CkksParams {
     const KIND: ObjectKind = ObjectKind::Parameters;
     const VERSION: u32 = 1;
-    type Context = ();
+    /// Whether the caller accepts insecure parameters.
+    type Context = SecurityPolicy;
 
     fn encode(&self, w: &mut Writer<'_>) -> Result<(), PayloadError> {
         let literal = self.literal();
@@ -43,7 +47,11 @@ impl Codec for CkksParams {
         w.u64_slice(self.p_primes())
     }
 
-    fn decode(r: &mut Reader<'_>, version: u32, _: &()) -> Result<Self, PayloadError> {
+    fn decode(
+        r: &mut Reader<'_>,
+        version: u32,
+        policy: &SecurityPolicy,
+    ) -> Result<Self, PayloadError> {
         if version != 1 {
             return Err(PayloadError::UnsupportedVersion {
                 kind: Self::KIND,
@@ -72,6 +80,11 @@ impl Codec for CkksParams {
                 ));
             }
         };
+        if insecure && !policy.allows_insecure() {
+            let reason = "the file holds parameters below 128-bit security, and the caller did \
+                          not opt in to insecure parameters (tests only; a file cannot opt in)";
+            return Err(invalid("parameter set", reason.to_string()));
+        }
         let literal = CkksParamsLiteral {
             log_n,
             log_q,
@@ -94,10 +107,17 @@ impl Codec for CkksParams {
     }
 }
 
-/// Reads a parameter-set file, checking that the parameter hash in its header is the hash of
-/// the parameters it holds.
+/// Reads a parameter-set file holding 128-bit secure parameters, checking that the parameter
+/// hash in its header is the hash of the parameters it holds. A file of insecure parameters is
+/// refused (see [`read_params_file_with`]).
 pub fn read_params_file(path: &Path) -> Result<CkksParams, FileError> {
-    let (params, header_hash) = read_file_any_params::<CkksParams>(path, &())?;
+    read_params_file_with(path, SecurityPolicy::Require128Bit)
+}
+
+/// Reads a parameter-set file as [`read_params_file`] does, accepting insecure parameters only
+/// when the caller's `policy` allows them.
+pub fn read_params_file_with(path: &Path, policy: SecurityPolicy) -> Result<CkksParams, FileError> {
+    let (params, header_hash) = read_file_any_params::<CkksParams>(path, &policy)?;
     if params.hash() != header_hash {
         let reason = "the header's parameter hash is not the hash of the parameters inside";
         let source = invalid("parameter hash", reason.to_string());
