@@ -36,7 +36,8 @@ fn context() -> TestContext {
 }
 
 fn keys_for(t: &TestContext, plan: &DftPlan, c2s: Level, s2c: Level) -> GaloisKeys {
-    let mut generator = KeyGenerator::with_rng(&t.context, SecureRng::from_fixed_seed([3; 32]));
+    let mut generator =
+        KeyGenerator::with_rng(&t.context, SecureRng::insecure_from_fixed_seed([3; 32]));
     generate_galois_keys(&t.context, &mut generator, &t.secret, plan, c2s, s2c).unwrap()
 }
 
@@ -88,7 +89,7 @@ fn linear_transform_matches_the_clear_product() {
         let transform =
             LinearTransform::new(&t.context, &matrix, baby_step, top, prime, matrix_slots).unwrap();
         let rotations: Vec<i64> = transform.rotations().into_iter().collect();
-        let keys = KeyGenerator::with_rng(&t.context, SecureRng::from_fixed_seed([4; 32]))
+        let keys = KeyGenerator::with_rng(&t.context, SecureRng::insecure_from_fixed_seed([4; 32]))
             .galois_keys(&t.secret, &rotations, false, top)
             .unwrap();
         let evaluator = Evaluator::new(&t.context).with_galois_keys(&keys);
@@ -212,7 +213,7 @@ fn extended_rotations_match_ordinary_rotations() {
     let t = context();
     let top = t.top();
     let steps = [0i64, 1, -3, 17];
-    let keys = KeyGenerator::with_rng(&t.context, SecureRng::from_fixed_seed([6; 32]))
+    let keys = KeyGenerator::with_rng(&t.context, SecureRng::insecure_from_fixed_seed([6; 32]))
         .galois_keys(&t.secret, &steps, false, top)
         .unwrap();
     let evaluator = Evaluator::new(&t.context).with_galois_keys(&keys);

@@ -28,7 +28,8 @@ fn setup(log_n: u32, log_slots: u32) -> Setup {
     let config = BootstrapConfig::new(test_boot_insecure(log_n, log_slots)).unwrap();
     assert_eq!(config.params().security(), SecurityLevel::Insecure);
     let context = CkksContext::new(config.params().clone()).unwrap();
-    let mut generator = KeyGenerator::with_rng(&context, SecureRng::from_fixed_seed([9; 32]));
+    let mut generator =
+        KeyGenerator::with_rng(&context, SecureRng::insecure_from_fixed_seed([9; 32]));
     let secret = generator.secret_key().unwrap();
     let public = generator.public_key(&secret);
     let keys = BootstrapKeys::generate(&context, &config, &mut generator, &secret).unwrap();
@@ -44,7 +45,7 @@ fn setup(log_n: u32, log_slots: u32) -> Setup {
 
 impl Setup {
     fn values(&self, seed: u8) -> Vec<C64> {
-        let mut rng = SecureRng::from_fixed_seed([seed; 32]);
+        let mut rng = SecureRng::insecure_from_fixed_seed([seed; 32]);
         let mut uniform = || rng.below(1 << 53) as f64 / (1u64 << 52) as f64 - 1.0;
         (0..self.config.slots())
             .map(|_| C64::new(uniform(), uniform()))
@@ -61,7 +62,7 @@ impl Setup {
                 self.config.input_scale(),
             )
             .unwrap();
-        Encryptor::with_rng(&self.context, SecureRng::from_fixed_seed([5; 32]))
+        Encryptor::with_rng(&self.context, SecureRng::insecure_from_fixed_seed([5; 32]))
             .encrypt_pk(&self.public, &plaintext)
     }
 

@@ -41,19 +41,20 @@ fn each_stage_within_its_budget() {
     let (log_n, log_slots) = (12, 11);
     let config = BootstrapConfig::new(test_boot_insecure(log_n, log_slots)).unwrap();
     let context = CkksContext::new(config.params().clone()).unwrap();
-    let mut generator = KeyGenerator::with_rng(&context, SecureRng::from_fixed_seed([9; 32]));
+    let mut generator =
+        KeyGenerator::with_rng(&context, SecureRng::insecure_from_fixed_seed([9; 32]));
     let secret = generator.secret_key().unwrap();
     let public = generator.public_key(&secret);
     let keys = BootstrapKeys::generate(&context, &config, &mut generator, &secret).unwrap();
     let n = config.slots();
-    let mut rng = SecureRng::from_fixed_seed([11; 32]);
+    let mut rng = SecureRng::insecure_from_fixed_seed([11; 32]);
     let mut uniform = || rng.below(1 << 53) as f64 / (1u64 << 52) as f64 - 1.0;
     let values: Vec<C64> = (0..n).map(|_| C64::new(uniform(), uniform())).collect();
     let encoder = Encoder::new(&context);
     let plaintext = encoder
         .encode(&values, n, Level(0), config.input_scale())
         .unwrap();
-    let input = Encryptor::with_rng(&context, SecureRng::from_fixed_seed([5; 32]))
+    let input = Encryptor::with_rng(&context, SecureRng::insecure_from_fixed_seed([5; 32]))
         .encrypt_pk(&public, &plaintext);
     let evaluator = Evaluator::new(&context)
         .with_galois_keys(&keys.galois)

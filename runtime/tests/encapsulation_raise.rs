@@ -39,7 +39,8 @@ struct Setup {
 fn setup() -> Setup {
     let config = BootstrapConfig::new(test_boot_insecure(11, 10)).unwrap();
     let test = TestContext::new("TEST_BOOT_N11_INSECURE", config.params().literal());
-    let mut generator = KeyGenerator::with_rng(&test.context, SecureRng::from_fixed_seed([31; 32]));
+    let mut generator =
+        KeyGenerator::with_rng(&test.context, SecureRng::insecure_from_fixed_seed([31; 32]));
     let sparse = ephemeral_secret(&test.context, &mut generator, HAMMING_WEIGHT).unwrap();
     assert_eq!(
         sparse.coefficients().iter().filter(|&&c| c != 0).count(),

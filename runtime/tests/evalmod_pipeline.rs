@@ -53,7 +53,8 @@ fn run(config: &BootstrapConfig, name: &str, min_mean_bits: f64) {
     let n = ring.degree();
     let slots = config.slots();
     assert_eq!(slots, n / 2);
-    let mut generator = KeyGenerator::with_rng(context, SecureRng::from_fixed_seed([41; 32]));
+    let mut generator =
+        KeyGenerator::with_rng(context, SecureRng::insecure_from_fixed_seed([41; 32]));
     let sparse = ephemeral_secret(context, &mut generator, 32).unwrap();
     let keys = EncapsulationKeys::generate(context, &mut generator, &test.secret, &sparse).unwrap();
     drop(sparse);
@@ -75,7 +76,7 @@ fn run(config: &BootstrapConfig, name: &str, min_mean_bits: f64) {
     let q0 = context.q_prime(Level(0)) as f64;
     let k = f64::from(config.evalmod().k);
     let evalmod_scale = 2f64.powi(config.evalmod().log_scale as i32);
-    let mut encryptor = Encryptor::with_rng(context, SecureRng::from_fixed_seed([42; 32]));
+    let mut encryptor = Encryptor::with_rng(context, SecureRng::insecure_from_fixed_seed([42; 32]));
     let halves: Vec<_> = t
         .chunks(slots)
         .map(|half| {

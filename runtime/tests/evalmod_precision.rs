@@ -26,7 +26,7 @@ fn encrypted_evalmod_reduces_modulo_one_at_the_planned_levels() {
 
     let slots = config.slots();
     let k = f64::from(literal.k);
-    let mut rng = SecureRng::from_fixed_seed([21; 32]);
+    let mut rng = SecureRng::insecure_from_fixed_seed([21; 32]);
     let mut messages = Vec::with_capacity(slots);
     let mut inputs = Vec::with_capacity(slots);
     for _ in 0..slots {
@@ -41,8 +41,9 @@ fn encrypted_evalmod_reduces_modulo_one_at_the_planned_levels() {
         .encoder()
         .encode(&inputs, slots, levels.c2s_output, input_scale)
         .unwrap();
-    let ciphertext = Encryptor::with_rng(&test.context, SecureRng::from_fixed_seed([22; 32]))
-        .encrypt_pk(&test.public, &plaintext);
+    let ciphertext =
+        Encryptor::with_rng(&test.context, SecureRng::insecure_from_fixed_seed([22; 32]))
+            .encrypt_pk(&test.public, &plaintext);
 
     let evaluator = Evaluator::new(&test.context).with_relinearization_key(&test.relinearization);
     let target = config.output_scale();

@@ -56,7 +56,7 @@ fn check_at(
         .encoder()
         .encode(&values, slots, test.top(), input_scale)
         .unwrap();
-    let input = Encryptor::with_rng(&test.context, SecureRng::from_fixed_seed([5; 32]))
+    let input = Encryptor::with_rng(&test.context, SecureRng::insecure_from_fixed_seed([5; 32]))
         .encrypt_pk(&test.public, &plaintext);
     let evaluator = Evaluator::new(&test.context).with_relinearization_key(&test.relinearization);
     let output = evaluator

@@ -19,15 +19,13 @@
 use super::mod_raise::raise_poly;
 use crate::ciphertext::Ciphertext;
 use crate::context::CkksContext;
+use crate::keys::randomness::domain;
 use crate::keys::switch_between::SingleDigitKey;
 use crate::keys::{KeyError, KeyGenerator, SecretKey};
 use crate::ring::{Form, Modulus, NttTable};
 use crate::sampling::{SecureRng, Seed, expand_uniform};
 use fhec_params::Level;
 use thiserror::Error;
-
-/// ChaCha20 stream of the uniform half of a [`SparseSwitchKey`] on q0 (p0 uses the next one).
-const SPARSE_KEY_STREAM: u64 = 0x5350_0000_0000;
 
 /// Why an encapsulation step failed.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -305,7 +303,7 @@ fn uniform_limb(seed: &Seed, modulus: &Modulus, n: usize, index: usize) -> Vec<u
     let mut limb = vec![0u64; n];
     expand_uniform(
         seed,
-        SPARSE_KEY_STREAM + index as u64,
+        (u64::from(domain::SPARSE_SWITCH_KEY) << 32) | index as u64,
         modulus.value(),
         &mut limb,
     );

@@ -10,7 +10,7 @@
 //! For c with |c| < P/2 extended exactly to Q_l·P: c·b + c·a·to = c·e + P·c·from, so
 //! ModDown(c·b) + ModDown(c·a)·to ≈ c·from with error |c·e|/P + rounding, below a few units.
 
-use super::randomness::{gaussian_poly, uniform_poly, wipe};
+use super::randomness::{domain, gaussian_poly, uniform_poly, wipe};
 use super::secret::SecretPoly;
 use super::switching::restrict_to_level;
 use super::{KeyError, KeyGenerator, SecretKey};
@@ -18,10 +18,6 @@ use crate::context::CkksContext;
 use crate::ring::{Form, RnsPoly};
 use crate::sampling::Seed;
 use fhec_params::Level;
-
-/// Stream domain of the uniform half of a [`SingleDigitKey`] (hybrid keys use their digit
-/// indices, which stay far below it).
-const SINGLE_DIGIT_DOMAIN: u32 = 0x5344;
 
 /// A one-digit switching key over Q_level·P, NTT form: `b = −a·to + e + P·from`, `a` from a
 /// seed (so the key can be stored seed-compressed, level, seed and `b`).
@@ -62,7 +58,7 @@ impl SingleDigitKey {
                 found: format!("one of shape {}", b.shape()),
             });
         }
-        let a = uniform_poly(context, &seed, SINGLE_DIGIT_DOMAIN, level, true);
+        let a = uniform_poly(context, &seed, domain::SINGLE_DIGIT_KEY, level, true);
         Ok(Self { level, seed, b, a })
     }
 
@@ -97,7 +93,7 @@ impl KeyGenerator<'_> {
         check_level(context, level)?;
         let ring = context.ring();
         let seed = self.rng.seed();
-        let a = uniform_poly(context, &seed, SINGLE_DIGIT_DOMAIN, level, true);
+        let a = uniform_poly(context, &seed, domain::SINGLE_DIGIT_KEY, level, true);
         let mut b = gaussian_poly(context, &mut self.rng, level, true);
         let target = SecretPoly(restrict_to_level(context, to.full(), level));
         let source = SecretPoly(restrict_to_level(context, from.full(), level));
