@@ -17,6 +17,7 @@ pub mod layout;
 pub mod linear;
 pub mod model;
 pub mod onnx;
+pub mod passes;
 pub mod poly;
 pub mod reference;
 pub mod weights;

@@ -3,8 +3,9 @@
 //! One typed method per op is generated from the op table (`ops.rs`): `b.add(x, y)?`,
 //! `b.rotate(x, 32)?`, `b.rotate_hoisted(x, vec![1, 2])?`, `b.plain(recipe, ty)?`. Each types
 //! its result with the same rules the verifier checks, and returns a [`BuildError`] rather than
-//! panicking when operands do not fit, are freed, or reuse an input/output name. Rotations and conjugations add the key they need to the
-//! program's key set, so a freshly lowered program verifies; the keys pass may later shrink the
+//! panicking when operands do not fit, are freed, or reuse an input/output name. Rotations, conjugations and products add the key they need to
+//! the program's key set, capped at the highest level they are used at, so a freshly lowered
+//! program verifies; the keys pass may later shrink the
 //! set and decompose rotations onto it.
 
 use crate::Opaque;
@@ -59,6 +60,8 @@ pub struct Builder {
     freed: HashSet<Value>,
     /// Input and output names taken so far, by opcode.
     names: HashSet<(Opcode, String)>,
+    /// The layer new instructions are attributed to.
+    layer: Option<u32>,
 }
 
 impl Builder {
@@ -99,6 +102,16 @@ impl Builder {
         self.program.meta.params = Some(params);
     }
 
+    /// Records where the program comes from (opaque to the IR).
+    pub fn set_source(&mut self, source: Opaque) {
+        self.program.meta.source = Some(source);
+    }
+
+    /// Attributes the instructions added from now on to `layer` (`None`: to no layer).
+    pub fn set_layer(&mut self, layer: Option<u32>) {
+        self.layer = layer;
+    }
+
     /// The type of a value built so far.
     pub fn value_type(&self, value: Value) -> Option<&Type> {
         self.program.value_type(value)
@@ -112,6 +125,41 @@ impl Builder {
     /// The finished program.
     pub fn finish(self) -> Program {
         self.program
+    }
+
+    /// `value` carried to the formal scale `target` by a `mul_const 1.0` encoded at the exact
+    /// quotient (returns `value` itself when its scale is `target` already).
+    ///
+    /// For *unscheduled* programs (no rescales yet), whose scales otherwise multiply without
+    /// bound through a chain of products: the product by the integer 1 changes no slot, and
+    /// the levels pass, which chooses every encoding scale itself, drops it at no level.
+    pub fn rescaled_to(
+        &mut self,
+        value: crate::Value,
+        target: &crate::Scale,
+    ) -> Result<crate::Value, BuildError> {
+        let op = Opcode::MulConst.mnemonic();
+        let current = self
+            .value_type(value)
+            .ok_or(BuildError::UnknownValue { op, value })?
+            .scale
+            .clone();
+        if current == *target {
+            return Ok(value);
+        }
+        let factor = target
+            .checked_div(&current)
+            .ok_or_else(|| BuildError::Type {
+                op,
+                message: format!("scale {target} / {current} overflows the exponent range"),
+            })?;
+        self.mul_const(
+            value,
+            crate::ScaledConst {
+                value: 1.0,
+                scale: factor,
+            },
+        )
     }
 
     /// Types and appends one instruction, returning its results (the generated per-op methods
@@ -139,13 +187,22 @@ impl Builder {
         }
         let offsets = imm.offsets().to_vec();
         let end = self.program.order.len();
-        let (_, results) = self
+        let (inst, results) = self
             .program
             .insert_inst(end, opcode, args.clone(), imm, declared)?;
+        if let Some(data) = self.program.inst_mut(inst) {
+            data.layer = self.layer;
+        }
+        let level = args
+            .first()
+            .and_then(|&a| self.program.value_type(a))
+            .map_or(0, |ty| ty.level);
+        let keys = &mut self.program.keys;
         match opcode.key() {
-            KeyNeed::Rotation => self.program.keys.rotations.extend(offsets),
-            KeyNeed::Conjugation => self.program.keys.conjugation = true,
-            KeyNeed::None | KeyNeed::Relinearization | KeyNeed::Bootstrapping => {}
+            KeyNeed::Rotation => offsets.iter().for_each(|&k| keys.add_rotation(k, level)),
+            KeyNeed::Conjugation => keys.add_conjugation(level),
+            KeyNeed::Relinearization => keys.add_relinearization(level),
+            KeyNeed::None | KeyNeed::Bootstrapping => {}
         }
         if opcode == Opcode::Free {
             self.freed.extend(&args);

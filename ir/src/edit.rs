@@ -48,6 +48,7 @@ impl Program {
             args,
             imm,
             results: results.clone(),
+            layer: None,
         });
         let position = position.min(self.order.len());
         self.order.insert(position, inst);
@@ -60,6 +61,13 @@ impl Program {
         let before = self.order.len();
         self.order.retain(|&i| i != inst);
         self.order.len() != before
+    }
+
+    /// Mutable access to an instruction's data, for passes that rewrite operands or
+    /// immediates in place (e.g. canonical rotation offsets). Nothing is re-typed: run the
+    /// verifier after the pass.
+    pub fn inst_mut(&mut self, inst: Inst) -> Option<&mut InstData> {
+        self.insts.get_mut(inst)
     }
 
     /// The position of an instruction in the program order.

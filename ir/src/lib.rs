@@ -7,7 +7,8 @@
 //!   per op.
 //! - `Display`/`Debug` of a program print the stable textual form, [`parse`] reads it back,
 //!   and [`verify`] checks every typing, level, scale, key and lifetime rule, reporting all
-//!   violations. The format and rules are documented in `docs/ir.md`.
+//!   violations; [`verify_with`] adds the checks that need the modulus chain ([`ChainFacts`]).
+//!   The format and rules are documented in `docs/ir.md`.
 //!
 //! ```
 //! use fhec_ir::{Builder, IoSpec, Opaque, Recipe, Scale, Type, parse, verify};
@@ -27,6 +28,7 @@
 //! ```
 
 mod builder;
+mod chain;
 mod edit;
 mod entity;
 mod opaque;
@@ -42,6 +44,7 @@ mod types;
 mod verifier;
 
 pub use builder::{BuildError, Builder};
+pub use chain::ChainFacts;
 pub use entity::{EntityMap, EntityRef, Inst, Value};
 pub use opaque::{Opaque, OpaqueError};
 pub use ops::{
@@ -56,4 +59,4 @@ pub use ron_io::RonError;
 pub use rules::{RuleCtx, RuleInput};
 pub use scale::Scale;
 pub use types::{Type, ValueKind};
-pub use verifier::{VerifierError, VerifierErrors, verify};
+pub use verifier::{VerifierError, VerifierErrors, verify, verify_with};

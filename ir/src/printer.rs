@@ -7,7 +7,7 @@
 //!
 //! ```text
 //! program version=1
-//! keys rotate=[32], conjugate=false
+//! keys rotate=[32@11], conjugate=none, relin=none
 //! %40 = input "x", "()"                   : ct<l=11, s=2^40, n=16384>
 //! %41 = rotate %40, 32                    : ct<l=11, s=2^40, n=16384>
 //! output %41, "y", "()"
@@ -67,13 +67,19 @@ pub fn inst_text(data: &InstData) -> String {
 /// An instruction line as the program dump shows it, with its result type.
 pub fn inst_line(program: &Program, data: &InstData) -> String {
     let text = inst_text(data);
-    let Some(&first) = data.results.first() else {
-        return text;
+    let line = match data.results.first() {
+        None => text,
+        Some(&first) => {
+            let ty = program
+                .value_type(first)
+                .map_or_else(|| "<untyped>".to_string(), ToString::to_string);
+            format!("{text:<width$} : {ty}", width = TYPE_COLUMN - 1)
+        }
     };
-    let ty = program
-        .value_type(first)
-        .map_or_else(|| "<untyped>".to_string(), ToString::to_string);
-    format!("{text:<width$} : {ty}", width = TYPE_COLUMN - 1)
+    match data.layer {
+        Some(layer) => format!("{line} layer={layer}"),
+        None => line,
+    }
 }
 
 /// Writes the whole program.
@@ -86,12 +92,22 @@ pub fn write_program(out: &mut impl Write, program: &Program) -> fmt::Result {
     if let Some(params) = &program.meta.params {
         writeln!(out, "params {:?}", params.as_ron())?;
     }
-    let rotations: Vec<i32> = program.keys.rotations.iter().copied().collect();
+    if let Some(source) = &program.meta.source {
+        writeln!(out, "source {:?}", source.as_ron())?;
+    }
+    let keys = &program.keys;
+    let rotations: Vec<String> = keys
+        .rotations
+        .iter()
+        .map(|(k, cap)| format!("{k}@{cap}"))
+        .collect();
+    let cap = |cap: Option<u32>| cap.map_or_else(|| "none".to_string(), |c| c.to_string());
     writeln!(
         out,
-        "keys rotate=[{}], conjugate={}",
+        "keys rotate=[{}], conjugate={}, relin={}",
         join(&rotations),
-        program.keys.conjugation
+        cap(keys.conjugation),
+        cap(keys.relinearization)
     )?;
     if let Some(b) = &program.bootstrap {
         writeln!(

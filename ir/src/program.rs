@@ -12,7 +12,7 @@ use crate::ops::{Immediate, IoSpec, Opcode};
 use crate::scale::Scale;
 use crate::types::Type;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// The serialized format version this crate writes; older or newer files are refused.
@@ -63,13 +63,42 @@ impl TryFrom<String> for GraphHash {
     }
 }
 
-/// The evaluation keys a program may use besides relinearisation.
+/// The evaluation keys a program may use, each with the highest level it serves.
+///
+/// A key used only up to level `l` is generated (and stored) only over the primes of level `l`
+/// plus the special primes (DESIGN §4-5), so the cap is part of the key set: the verifier
+/// refuses a use above it, and the memory model sizes each key by it.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 pub struct KeySet {
-    /// Rotation offsets that have a key (a rotation by `k` needs `k` itself in the set).
-    pub rotations: BTreeSet<i32>,
-    /// Whether the conjugation key is generated.
-    pub conjugation: bool,
+    /// Rotation offset → the highest level a rotation by that offset happens at.
+    pub rotations: BTreeMap<i32, u32>,
+    /// The conjugation key, with its level cap, if generated.
+    pub conjugation: Option<u32>,
+    /// The relinearisation key (needed by `mul`), with its level cap, if generated.
+    pub relinearization: Option<u32>,
+}
+
+impl KeySet {
+    /// Adds (or raises the cap of) the rotation key for `offset` so it serves `level`.
+    pub fn add_rotation(&mut self, offset: i32, level: u32) {
+        let cap = self.rotations.entry(offset).or_insert(level);
+        *cap = (*cap).max(level);
+    }
+
+    /// Adds (or raises the cap of) the conjugation key.
+    pub fn add_conjugation(&mut self, level: u32) {
+        self.conjugation = Some(self.conjugation.map_or(level, |cap| cap.max(level)));
+    }
+
+    /// Adds (or raises the cap of) the relinearisation key.
+    pub fn add_relinearization(&mut self, level: u32) {
+        self.relinearization = Some(self.relinearization.map_or(level, |cap| cap.max(level)));
+    }
+
+    /// The rotation offsets that have a key, in increasing order.
+    pub fn rotation_offsets(&self) -> impl Iterator<Item = i32> + '_ {
+        self.rotations.keys().copied()
+    }
 }
 
 /// What a `bootstrap` consumes and produces, as the bootstrapping configuration fixes it.
@@ -94,6 +123,10 @@ pub struct Metadata {
     pub graph_hash: Option<GraphHash>,
     /// The CKKS parameter description chosen by the params pass (opaque to the IR).
     pub params: Option<Opaque>,
+    /// Where the program comes from (model, weights, calibration, activation choices), as the
+    /// compiler describes it (opaque to the IR).
+    #[serde(default)]
+    pub source: Option<Opaque>,
 }
 
 impl Default for Metadata {
@@ -102,6 +135,7 @@ impl Default for Metadata {
             format_version: FORMAT_VERSION,
             graph_hash: None,
             params: None,
+            source: None,
         }
     }
 }
@@ -117,6 +151,11 @@ pub struct InstData {
     pub imm: Immediate,
     /// Values defined by this instruction.
     pub results: Vec<Value>,
+    /// The model layer the instruction belongs to (an index the compiler's layer table
+    /// defines), for per-layer statistics; passes give the instructions they insert the layer
+    /// of the instruction they serve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<u32>,
 }
 
 /// A compiled (or in-compilation) HE program; see the module documentation.

@@ -78,6 +78,40 @@ impl Scale {
         Some(out)
     }
 
+    /// The quotient `self / other`, or `None` if an exponent leaves the `i32` range (passes
+    /// use it to find the encoding scale that turns one exact scale into another).
+    pub fn checked_div(&self, other: &Scale) -> Option<Scale> {
+        self.checked_mul(&other.checked_inverse()?)
+    }
+
+    /// `1 / self`, or `None` if an exponent is `i32::MIN`.
+    pub fn checked_inverse(&self) -> Option<Scale> {
+        Some(Scale {
+            pow2: self.pow2.checked_neg()?,
+            primes: self
+                .primes
+                .iter()
+                .map(|(&i, &k)| Some((i, k.checked_neg()?)))
+                .collect::<Option<_>>()?,
+        })
+    }
+
+    /// `self^exponent`, or `None` if an exponent leaves the `i32` range.
+    pub fn checked_pow(&self, exponent: u32) -> Option<Scale> {
+        let e = i32::try_from(exponent).ok()?;
+        if e == 0 {
+            return Some(Scale::one());
+        }
+        Some(Scale {
+            pow2: self.pow2.checked_mul(e)?,
+            primes: self
+                .primes
+                .iter()
+                .map(|(&i, &k)| Some((i, k.checked_mul(e)?)))
+                .collect::<Option<_>>()?,
+        })
+    }
+
     /// The scale after a rescale at `level`: divided by `q_level`.
     pub fn rescaled_at(&self, level: u32) -> Option<Scale> {
         self.checked_mul(&Scale::one().with_prime(level, -1))
@@ -200,6 +234,19 @@ mod tests {
     fn overflow_is_reported() {
         let big = Scale::pow2(i32::MAX);
         assert!(big.checked_mul(&big).is_none());
+    }
+
+    #[test]
+    fn division_and_powers_are_exact() {
+        let s = Scale::pow2(80).rescaled_at(3).unwrap();
+        let target = Scale::pow2(40).with_prime(5, 1);
+        let factor = target.checked_div(&s).unwrap();
+        assert_eq!(factor.to_string(), "q3*q5/2^40");
+        assert_eq!(s.checked_mul(&factor).unwrap(), target);
+        assert_eq!(s.checked_pow(3).unwrap().to_string(), "2^240/q3^3");
+        assert_eq!(s.checked_pow(0).unwrap(), Scale::one());
+        assert!(Scale::pow2(1 << 30).checked_pow(4).is_none());
+        assert!(Scale::pow2(i32::MIN).checked_inverse().is_none());
     }
 
     #[test]

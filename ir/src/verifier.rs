@@ -17,7 +17,8 @@
 //! 6. **Scales**: `add`, `sub`, `add_plain` need exactly equal scales; multiplications
 //!    multiply them; constants are finite (`scale_mismatch.fhir`, `plain_scale.fhir`).
 //! 7. **Keys**: every rotation offset has a key in the program's key set, `conjugate` needs
-//!    the conjugation key; offsets are non-zero, below the slot count and distinct in a group
+//!    the conjugation key and `mul` the relinearisation key, each with a level cap at least
+//!    the operand's level; offsets are non-zero, below the slot count and distinct in a group
 //!    (`missing_rotation_key.fhir`, `missing_conjugation_key.fhir`, `rotation_offset.fhir`).
 //! 8. **Bootstrap**: the program declares a bootstrapping configuration; the operand is at its
 //!    input level and scale; the result has its output level and scale (`bootstrap_*.fhir`).
@@ -26,8 +27,14 @@
 //! 10. **Interface**: at least one `output`; input names and output names unique
 //!     (`no_output.fhir`, `duplicate_io_name.fhir`).
 //!
+//! 11. **Chain** (only [`verify_with`] given [`ChainFacts`]): every value's level, key cap and
+//!     the bootstrap levels are within the chain; slot counts are at most `N/2`; plaintext
+//!     and constant encoding scales are at least 1; every scale leaves the headroom below `Q_l` of its level
+//!     (`ir/tests/chain_facts.rs`).
+//!
 //! Errors that concern the program as a whole (rule 10's "no output") have no instruction.
 
+use crate::chain::ChainFacts;
 use crate::entity::{Inst, Value};
 use crate::ops::{Immediate, KeyNeed, Opcode};
 use crate::printer::inst_text;
@@ -65,11 +72,19 @@ pub struct VerifierErrors(pub Vec<VerifierError>);
 
 /// Checks every rule listed in the module documentation and returns all violations.
 pub fn verify(program: &Program) -> Result<(), VerifierErrors> {
+    verify_with(program, None)
+}
+
+/// [`verify`], plus rule 11 when the modulus chain is known (see [`ChainFacts`]).
+pub fn verify_with(program: &Program, chain: Option<&ChainFacts>) -> Result<(), VerifierErrors> {
     let mut v = Verifier {
         program,
         errors: Vec::new(),
     };
     v.run();
+    if let Some(chain) = chain {
+        v.check_chain(chain);
+    }
     if v.errors.is_empty() {
         Ok(())
     } else {
@@ -240,21 +255,138 @@ impl Verifier<'_> {
         let Some(data) = self.program.inst(inst) else {
             return;
         };
+        let level = data
+            .args
+            .first()
+            .and_then(|&a| self.program.value_type(a))
+            .map(|ty| ty.level);
         let keys = &self.program.keys;
+        let mut problems = Vec::new();
+        let mut check = |what: String, cap: Option<u32>| match (cap, level) {
+            (None, _) => problems.push(format!("no {what} in the key set")),
+            (Some(cap), Some(level)) if level > cap => problems.push(format!(
+                "the {what} serves levels up to {cap}, used at level {level}"
+            )),
+            _ => {}
+        };
         match data.opcode.key() {
             KeyNeed::Rotation => {
                 for &k in data.imm.offsets() {
-                    if !keys.rotations.contains(&k) {
-                        self.report(inst, format!("no rotation key for offset {k}"));
-                    }
+                    check(
+                        format!("rotation key for offset {k}"),
+                        keys.rotations.get(&k).copied(),
+                    );
                 }
             }
-            KeyNeed::Conjugation if !keys.conjugation => {
-                self.report(inst, "no conjugation key in the key set")
-            }
-            _ => {}
+            KeyNeed::Conjugation => check("conjugation key".into(), keys.conjugation),
+            KeyNeed::Relinearization => check("relinearisation key".into(), keys.relinearization),
+            KeyNeed::None | KeyNeed::Bootstrapping => {}
+        }
+        for problem in problems {
+            self.report(inst, problem);
         }
     }
+}
+
+impl Verifier<'_> {
+    fn report_program(&mut self, message: String) {
+        self.errors.push(VerifierError {
+            inst: None,
+            printed: String::new(),
+            message,
+        });
+    }
+
+    /// Rule 11: the program fits the modulus chain.
+    fn check_chain(&mut self, chain: &ChainFacts) {
+        let program = self.program;
+        let Some(top) = chain.max_level() else {
+            return self.report_program("the modulus chain has no prime".into());
+        };
+        let keys = &program.keys;
+        let caps = keys
+            .rotations
+            .iter()
+            .map(|(k, &cap)| (format!("rotation key {k}"), cap))
+            .chain(keys.conjugation.map(|c| ("conjugation key".to_string(), c)))
+            .chain(
+                keys.relinearization
+                    .map(|c| ("relinearisation key".to_string(), c)),
+            );
+        for (what, cap) in caps {
+            if cap > top {
+                self.report_program(format!(
+                    "the {what} is capped at level {cap}, above the chain's top level {top}"
+                ));
+            }
+        }
+        if let Some(spec) = &program.bootstrap {
+            for (what, level) in [("input", spec.input_level), ("output", spec.output_level)] {
+                if level > top {
+                    self.report_program(format!(
+                        "the bootstrap {what} level {level} is above the chain's top level {top}"
+                    ));
+                }
+            }
+        }
+        for (inst, data) in program.instructions() {
+            for &result in &data.results {
+                if let Some(ty) = program.value_type(result)
+                    && let Some(problem) = type_problem(ty, chain, top)
+                {
+                    self.report(inst, format!("{result}: {problem}"));
+                }
+            }
+            if let Immediate::ScaledConst(constant) = &data.imm {
+                match chain.log2_scale(&constant.scale) {
+                    Err(message) => self.report(inst, message),
+                    Ok(bits) if bits < 0.0 => self.report(
+                        inst,
+                        format!(
+                            "constant scale {} is below 1 (2^{bits:.1}): the encoder cannot \
+                             represent it",
+                            constant.scale
+                        ),
+                    ),
+                    Ok(_) => {}
+                }
+            }
+        }
+    }
+}
+
+/// Why a value of type `ty` cannot exist on this chain, if so.
+fn type_problem(ty: &Type, chain: &ChainFacts, top: u32) -> Option<String> {
+    if ty.level > top {
+        return Some(format!(
+            "level {} is above the chain's top level {top}",
+            ty.level
+        ));
+    }
+    if ty.slots > chain.max_slots {
+        return Some(format!(
+            "{} slots exceed the ring's {} (N/2)",
+            ty.slots, chain.max_slots
+        ));
+    }
+    let bits = match chain.log2_scale(&ty.scale) {
+        Ok(bits) => bits,
+        Err(message) => return Some(message),
+    };
+    if !ty.is_cipher() && bits < 0.0 {
+        return Some(format!(
+            "plaintext scale {} is below 1 (2^{bits:.1}): the encoder cannot represent it",
+            ty.scale
+        ));
+    }
+    let modulus = chain.log2_modulus(ty.level)?;
+    if bits + chain.headroom_bits > modulus {
+        return Some(format!(
+            "scale {} (2^{bits:.1}) leaves less than {} bit(s) below Q_{} = 2^{modulus:.1}",
+            ty.scale, chain.headroom_bits, ty.level
+        ));
+    }
+    None
 }
 
 /// The first instruction (in program order) defining each value.

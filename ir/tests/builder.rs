@@ -158,13 +158,23 @@ fn rotations_record_their_keys() {
     let x = b.input(io("x"), ct(1, Scale::pow2(40))).unwrap();
     b.rotate_hoisted(x, vec![3, -2]).unwrap();
     let y = b.conjugate(x).unwrap();
-    b.output(y, io("y")).unwrap();
+    let low = b.level_down(y, 0).unwrap();
+    let z = b.rotate(low, 3).unwrap();
+    let z = b.mul(z, low).unwrap();
+    b.output(z, io("y")).unwrap();
     let program = b.finish();
+    // Each key is capped at the highest level it is used at: 3 is used at levels 1 and 0.
     assert_eq!(
-        program.keys.rotations.iter().copied().collect::<Vec<_>>(),
-        [-2, 3]
+        program
+            .keys
+            .rotations
+            .iter()
+            .map(|(&k, &cap)| (k, cap))
+            .collect::<Vec<_>>(),
+        [(-2, 1), (3, 1)]
     );
-    assert!(program.keys.conjugation);
+    assert_eq!(program.keys.conjugation, Some(1));
+    assert_eq!(program.keys.relinearization, Some(0));
     verify(&program).unwrap();
 }
 
@@ -200,4 +210,27 @@ fn from_program_resumes_with_the_same_checks() {
         resumed.input(io("x"), ct(1, Scale::pow2(40))),
         Err(BuildError::DuplicateName { .. })
     ));
+}
+
+#[test]
+fn a_formal_scale_is_reset_by_an_exact_one() {
+    let mut b = Builder::new();
+    let x = b.input(io("x"), ct(1, Scale::pow2(40))).unwrap();
+    let sq = b.mul(x, x).unwrap();
+    let reset = b.rescaled_to(sq, &Scale::pow2(40)).unwrap();
+    assert_eq!(b.value_type(reset).unwrap().scale, Scale::pow2(40));
+    assert_eq!(
+        b.rescaled_to(reset, &Scale::pow2(40)).unwrap(),
+        reset,
+        "nothing to do"
+    );
+    let sum = b.add(reset, x).unwrap();
+    b.output(sum, io("y")).unwrap();
+    let program = b.finish();
+    assert!(
+        program
+            .to_string()
+            .contains("%2 = mul_const %1, 1.0, s=1/2^40")
+    );
+    verify(&program).unwrap();
 }

@@ -111,12 +111,22 @@ fn header_errors_name_the_line() {
         "graph hash must be 64 hex digits",
     );
     check(
-        "keys rotate=[1], conjugate=maybe",
+        "keys rotate=[1@2], conjugate=maybe, relin=none",
         1,
-        "expected `true` or `false`",
+        "expected a number",
     );
     check(
-        "keys rotate=[1], conjugate=true\nkeys rotate=[], conjugate=false",
+        "keys rotate=[1], conjugate=none, relin=none",
+        1,
+        "expected `@`",
+    );
+    check(
+        "keys rotate=[1@2, 1@3], conjugate=none, relin=none",
+        1,
+        "rotation key 1 is listed twice",
+    );
+    check(
+        "keys rotate=[1@0], conjugate=0, relin=none\nkeys rotate=[], conjugate=none, relin=0",
         2,
         "a second `keys` line",
     );

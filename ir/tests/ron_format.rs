@@ -6,7 +6,7 @@ use fhec_ir::{FORMAT_VERSION, Program, RonError, parse, verify};
 const PROGRAM: &str = r#"
 program version=1, graph=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 params "(log_n:13,primes:[60,40,40])"
-keys rotate=[-1, 2], conjugate=true
+keys rotate=[-1@1, 2@1], conjugate=1, relin=none
 bootstrap in=<l=0, s=2^40>, out=<l=2, s=2^40>
 %0 = input "x", "Layout(channels:3,gap:[1,1])" : ct<l=2, s=2^40, n=16>
 %1 = plain "w" {diag=1, kernel=[0, -1], gain=0.25, mask="even", on=true} : pt<l=2, s=q2, n=16>

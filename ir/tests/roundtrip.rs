@@ -124,7 +124,9 @@ fn build(steps: &[Step], hash: Option<[u8; 32]>) -> Program {
         Type::cipher(TOP_LEVEL, Scale::pow2(40), SLOTS),
     );
     let mut live: Vec<Value> = vec![first.unwrap()];
-    for step in steps {
+    for (i, step) in steps.iter().enumerate() {
+        // Some instructions carry a layer, some none: both must round-trip.
+        b.set_layer((i % 3 != 0).then_some((i / 3) as u32));
         let pick = |i: &usize| live[i % live.len()];
         let ty = |b: &Builder, v: Value| b.value_type(v).cloned().expect("live values are typed");
         let made: Result<Vec<Value>, _> = match step {

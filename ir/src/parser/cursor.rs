@@ -353,6 +353,22 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// A rotation key `k@cap` of the `keys` line: offset and highest level served.
+    pub fn capped_offset(&mut self) -> Result<(i32, u32), String> {
+        let offset = self.int()?;
+        self.expect("@")?;
+        Ok((offset, self.int()?))
+    }
+
+    /// A key's level cap, or `none` when the key is not generated.
+    pub fn level_cap(&mut self) -> Result<Option<u32>, String> {
+        if self.rest().starts_with("none") {
+            self.keyword("none")?;
+            return Ok(None);
+        }
+        self.int().map(Some)
+    }
+
     /// A recipe: a quoted source and optional `{key=value, …}` selectors.
     pub fn recipe(&mut self) -> Result<Recipe, String> {
         let mut recipe = Recipe::new(self.string()?);

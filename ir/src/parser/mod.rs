@@ -98,6 +98,7 @@ impl Parser {
             "params" => "params",
             "keys" => "keys",
             "bootstrap" => "bootstrap",
+            "source" => "source",
             _ => {
                 let mut c = Cursor::new(code);
                 return self.inst(&mut c, line);
@@ -114,17 +115,26 @@ impl Parser {
                 self.program.meta.params =
                     Some(Opaque::from_ron(&text).map_err(|e| e.to_string())?);
             }
+            "source" => {
+                let text = c.string()?;
+                self.program.meta.source =
+                    Some(Opaque::from_ron(&text).map_err(|e| e.to_string())?);
+            }
             "keys" => {
                 c.key("rotate")?;
                 c.expect("[")?;
-                self.program.keys.rotations = c.list(Cursor::int)?.into_iter().collect();
+                let keys = &mut self.program.keys;
+                for (offset, cap) in c.list(Cursor::capped_offset)? {
+                    if keys.rotations.insert(offset, cap).is_some() {
+                        return Err(format!("rotation key {offset} is listed twice"));
+                    }
+                }
                 c.expect(",")?;
                 c.key("conjugate")?;
-                self.program.keys.conjugation = match c.ident()? {
-                    "true" => true,
-                    "false" => false,
-                    other => return Err(format!("expected `true` or `false`, found `{other}`")),
-                };
+                keys.conjugation = c.level_cap()?;
+                c.expect(",")?;
+                c.key("relin")?;
+                keys.relinearization = c.level_cap()?;
             }
             _ => self.bootstrap_line(&mut c)?,
         }
@@ -207,6 +217,12 @@ impl Parser {
             c.expect(":")?;
             Some(c.ty()?)
         };
+        let layer = if c.rest().starts_with("layer") {
+            c.key("layer")?;
+            Some(c.int()?)
+        } else {
+            None
+        };
         c.expect_end()?;
         for &v in args.iter().chain(&results) {
             self.program.values.ensure(v);
@@ -224,6 +240,7 @@ impl Parser {
             args,
             imm,
             results,
+            layer,
         });
         self.program.order.push(inst);
         self.lines.push(line);

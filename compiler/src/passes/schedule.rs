@@ -1,0 +1,283 @@
+//! The `schedule` pass: instruction order, `free` placement and the peak-memory estimate.
+//!
+//! 1. **Order**: a greedy list scheduler over the dataflow graph. Among the instructions whose
+//!    ciphertext operands are computed (the 64 earliest in the incoming order), it runs the one
+//!    that frees the most bytes net of what it allocates (ties: the earliest), so independent
+//!    chains are finished before new ones start. A `plain` is not scheduled on its own: it is encoded
+//!    right before its first consumer (DESIGN §3: plaintexts are encoded when the schedule
+//!    needs them). The incoming order, with plaintexts moved the same way, is kept instead
+//!    when its peak is lower.
+//! 2. **Frees**: a `free` right after each value's last use (a value nobody reads is freed
+//!    right after its definition); program outputs are never freed.
+//! 3. **Peak**: the largest total of live ciphertext and plaintext bytes at any point, by the
+//!    [`MemoryModel`], plus the evaluation keys of the key set (all resident).
+
+use super::memory::MemoryModel;
+use fhec_ir::{Immediate, Inst, InstData, Opcode, Program, Value};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// The scheduler weighs only this many ready instructions (the earliest in the incoming
+/// order), which keeps it linear in the program size while still finishing open chains first.
+const WINDOW: usize = 64;
+
+/// What the schedule pass measured.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ScheduleReport {
+    /// Peak bytes of live ciphertexts and plaintexts.
+    pub peak_value_bytes: u64,
+    /// Bytes of the evaluation keys in the key set (resident throughout).
+    pub key_bytes: u64,
+    /// `peak_value_bytes + key_bytes`: the predicted peak.
+    pub peak_bytes: u64,
+    /// The same peak for the incoming order (plaintexts moved to their first use).
+    pub incoming_peak_bytes: u64,
+    /// Whether the greedy order was kept (it had the lower peak).
+    pub reordered: bool,
+    /// `free` instructions inserted.
+    pub frees: usize,
+}
+
+/// The dataflow graph of the non-`plain` instructions.
+struct Graph {
+    /// Non-plain, non-free instructions in incoming order.
+    nodes: Vec<Inst>,
+    /// Ciphertext producers each node waits for.
+    preds: Vec<Vec<usize>>,
+    /// Consumers of each node's results.
+    succs: Vec<Vec<usize>>,
+    /// The `plain` instruction defining each plaintext value.
+    plain_def: HashMap<Value, Inst>,
+    /// Number of reads of each value by nodes.
+    uses: HashMap<Value, usize>,
+    /// Values read by an `output`.
+    outputs: HashSet<Value>,
+}
+
+impl Graph {
+    fn new(program: &Program) -> Self {
+        let mut graph = Graph {
+            nodes: Vec::new(),
+            preds: Vec::new(),
+            succs: Vec::new(),
+            plain_def: HashMap::new(),
+            uses: HashMap::new(),
+            outputs: HashSet::new(),
+        };
+        let mut producer: HashMap<Value, usize> = HashMap::new();
+        for (inst, data) in program.instructions() {
+            match data.opcode {
+                Opcode::Free => continue,
+                Opcode::Plain => {
+                    if let Some(&r) = data.results.first() {
+                        graph.plain_def.insert(r, inst);
+                    }
+                    continue;
+                }
+                Opcode::Output => graph.outputs.extend(&data.args),
+                _ => {}
+            }
+            let index = graph.nodes.len();
+            graph.nodes.push(inst);
+            let mut preds: Vec<usize> = data
+                .args
+                .iter()
+                .filter_map(|a| producer.get(a).copied())
+                .collect();
+            preds.sort_unstable();
+            preds.dedup();
+            for &p in &preds {
+                graph.succs[p].push(index);
+            }
+            graph.preds.push(preds);
+            graph.succs.push(Vec::new());
+            for &a in &data.args {
+                *graph.uses.entry(a).or_insert(0) += 1;
+            }
+            for &r in &data.results {
+                producer.insert(r, index);
+            }
+        }
+        graph
+    }
+}
+
+fn data(program: &Program, inst: Inst) -> &InstData {
+    program
+        .inst(inst)
+        .expect("the schedule only names instructions of the program")
+}
+
+fn bytes(program: &Program, model: &MemoryModel, v: Value) -> u64 {
+    program.value_type(v).map_or(0, |t| model.value_bytes(t))
+}
+
+/// The greedy order of the graph's nodes; see the module documentation.
+fn greedy_order(program: &Program, graph: &Graph, model: &MemoryModel) -> Vec<usize> {
+    let mut waiting: Vec<usize> = graph.preds.iter().map(Vec::len).collect();
+    let mut ready: BTreeSet<usize> = (0..graph.nodes.len())
+        .filter(|&i| waiting[i] == 0)
+        .collect();
+    let mut remaining = graph.uses.clone();
+    let mut encoded: HashSet<Value> = HashSet::new();
+    let mut order = Vec::with_capacity(graph.nodes.len());
+    while !ready.is_empty() {
+        let score = |node: usize, remaining: &HashMap<Value, usize>| -> i128 {
+            let d = data(program, graph.nodes[node]);
+            let mut freed = 0i128;
+            for (i, &a) in d.args.iter().enumerate() {
+                if d.args[..i].contains(&a) {
+                    continue;
+                }
+                let reads = d.args.iter().filter(|&&x| x == a).count();
+                let last = remaining.get(&a).copied().unwrap_or(0) == reads;
+                let size = i128::from(bytes(program, model, a));
+                // A plaintext not encoded yet is encoded for this read: it costs its bytes
+                // unless this is its last read (then it is freed right away).
+                let fresh_plain = graph.plain_def.contains_key(&a) && !encoded.contains(&a);
+                if fresh_plain {
+                    if !last {
+                        freed -= size;
+                    }
+                } else if last && !graph.outputs.contains(&a) {
+                    freed += size;
+                }
+            }
+            let allocated: i128 = d
+                .results
+                .iter()
+                .map(|&r| i128::from(bytes(program, model, r)))
+                .sum();
+            freed - allocated
+        };
+        let node = ready
+            .iter()
+            .take(WINDOW)
+            .copied()
+            .max_by_key(|&node| (score(node, &remaining), std::cmp::Reverse(node)))
+            .expect("ready is not empty");
+        ready.remove(&node);
+        order.push(node);
+        let d = data(program, graph.nodes[node]);
+        for &a in &d.args {
+            if let Some(count) = remaining.get_mut(&a) {
+                *count = count.saturating_sub(1);
+            }
+            if graph.plain_def.contains_key(&a) {
+                encoded.insert(a);
+            }
+        }
+        for &s in &graph.succs[node] {
+            waiting[s] -= 1;
+            if waiting[s] == 0 {
+                ready.insert(s);
+            }
+        }
+    }
+    order
+}
+
+/// The full instruction order for a node order: each `plain` right before its first reader.
+fn with_plains(program: &Program, graph: &Graph, nodes: &[usize]) -> Vec<Inst> {
+    let mut placed = HashSet::new();
+    let mut order = Vec::with_capacity(nodes.len() + graph.plain_def.len());
+    for &node in nodes {
+        let inst = graph.nodes[node];
+        for a in &data(program, inst).args {
+            if let Some(&plain) = graph.plain_def.get(a)
+                && placed.insert(plain)
+            {
+                order.push(plain);
+            }
+        }
+        order.push(inst);
+    }
+    order
+}
+
+/// For an order without frees: the frees to insert (value, after position) and the peak of
+/// live value bytes.
+fn frees_and_peak(
+    program: &Program,
+    order: &[Inst],
+    outputs: &HashSet<Value>,
+    model: &MemoryModel,
+) -> (Vec<(usize, Value)>, u64) {
+    let mut last_use: HashMap<Value, usize> = HashMap::new();
+    for (position, &inst) in order.iter().enumerate() {
+        let d = data(program, inst);
+        for &v in d.results.iter().chain(&d.args) {
+            last_use.insert(v, position);
+        }
+    }
+    let mut dies_after: HashMap<usize, Vec<Value>> = HashMap::new();
+    for (&v, &position) in &last_use {
+        if !outputs.contains(&v) {
+            dies_after.entry(position).or_default().push(v);
+        }
+    }
+    let mut frees = Vec::new();
+    let (mut live, mut peak) = (0u64, 0u64);
+    for (position, &inst) in order.iter().enumerate() {
+        let d = data(program, inst);
+        live += d
+            .results
+            .iter()
+            .map(|&r| bytes(program, model, r))
+            .sum::<u64>();
+        peak = peak.max(live);
+        if let Some(dead) = dies_after.get_mut(&position) {
+            dead.sort_unstable();
+            for &v in dead.iter() {
+                live -= bytes(program, model, v);
+                frees.push((position, v));
+            }
+        }
+    }
+    (frees, peak)
+}
+
+/// Runs the pass; see the module documentation.
+pub fn schedule(mut program: Program, model: &MemoryModel) -> (Program, ScheduleReport) {
+    let graph = Graph::new(&program);
+    let incoming: Vec<usize> = (0..graph.nodes.len()).collect();
+    let incoming = with_plains(&program, &graph, &incoming);
+    let greedy = greedy_order(&program, &graph, model);
+    let greedy = with_plains(&program, &graph, &greedy);
+    let (incoming_frees, incoming_peak) =
+        frees_and_peak(&program, &incoming, &graph.outputs, model);
+    let (greedy_frees, greedy_peak) = frees_and_peak(&program, &greedy, &graph.outputs, model);
+    let reordered = greedy_peak < incoming_peak;
+    let (order, frees, peak) = if reordered {
+        (greedy, greedy_frees, greedy_peak)
+    } else {
+        (incoming, incoming_frees, incoming_peak)
+    };
+    let mut by_position: HashMap<usize, Vec<Value>> = HashMap::new();
+    for (position, v) in &frees {
+        by_position.entry(*position).or_default().push(*v);
+    }
+    let mut final_order = Vec::with_capacity(order.len() + frees.len());
+    for (position, inst) in order.into_iter().enumerate() {
+        final_order.push(inst);
+        for &v in by_position.get(&position).into_iter().flatten() {
+            final_order.push(program.make_inst(InstData {
+                opcode: Opcode::Free,
+                args: vec![v],
+                imm: Immediate::None,
+                results: Vec::new(),
+                layer: program.inst(inst).and_then(|d| d.layer),
+            }));
+        }
+    }
+    *program.order_mut() = final_order;
+    let key_bytes = model.key_set_bytes(&program.keys);
+    let report = ScheduleReport {
+        peak_value_bytes: peak,
+        key_bytes,
+        peak_bytes: peak + key_bytes,
+        incoming_peak_bytes: incoming_peak + key_bytes,
+        reordered,
+        frees: frees.len(),
+    };
+    (program, report)
+}
