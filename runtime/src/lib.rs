@@ -1,5 +1,6 @@
 //! fhec's CKKS runtime: an RNS-CKKS library in its own right (DESIGN §4).
 
+pub mod bootstrap;
 pub mod ciphertext;
 pub mod context;
 pub mod encoding;

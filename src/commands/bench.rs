@@ -6,6 +6,7 @@
 //! uniform in [−1, 1] in every slot, inside a rayon pool of exactly `--threads` threads.
 //! Randomness comes from fixed seeds so runs are comparable; the keys are never used outside.
 
+use super::process_stats::process_cpu_ns;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use fhec_params::{CkksParams, CkksParamsLiteral, presets};
@@ -33,6 +34,8 @@ pub struct BenchArgs {
 enum BenchTarget {
     /// Core CKKS operations: NTT, ct×ct, rotations, ct×pt, encode, encrypt, decrypt, keygen.
     Ckks(CkksBenchArgs),
+    /// One CKKS bootstrap: time, levels, precision, key bytes, peak RSS.
+    Bootstrap(super::bench_bootstrap::BootstrapBenchArgs),
     /// A compiled program's per-image time on a backend.
     Model(super::bench_model::Args),
 }
@@ -108,6 +111,7 @@ struct OpReport {
 pub fn run(args: BenchArgs) -> Result<()> {
     match args.target {
         BenchTarget::Ckks(args) => run_ckks(args),
+        BenchTarget::Bootstrap(args) => super::bench_bootstrap::run(args),
         BenchTarget::Model(args) => super::bench_model::run(args),
     }
 }
@@ -197,17 +201,6 @@ impl Stopwatch {
             .map(|(start, end)| end.saturating_sub(start) as f64 / 1e6);
         Sample { wall_ms, cpu_ms }
     }
-}
-
-/// Nanoseconds on a CPU of every thread of this process so far, from
-/// `/proc/self/task/*/schedstat` (Linux); `None` where that is unavailable.
-fn process_cpu_ns() -> Option<u64> {
-    let mut total = 0;
-    for task in std::fs::read_dir("/proc/self/task").ok()? {
-        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
-        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
-    }
-    Some(total)
 }
 
 /// Times all of `run`, `repeats` times, and returns the samples and the last result.

@@ -15,9 +15,9 @@ use fhec_compiler::data::DataDirSearch;
 use serde::Serialize;
 
 use super::compile::progress_bar;
+use super::process_stats::peak_rss_bytes;
 use super::run::{
-    BackendKind, ClearSession, ImageRange, ImageResult, load_test_images, peak_rss_bytes,
-    thread_pool,
+    BackendKind, ClearSession, ImageRange, ImageResult, load_test_images, thread_pool,
 };
 
 /// Options of `fhec bench model`.

@@ -35,6 +35,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::compile::progress_bar;
+use super::process_stats::peak_rss_bytes;
 
 /// The CIFAR-10 test batch, relative to the data directory.
 pub const TEST_BATCH: &str = "cifar10/test_batch.bin";
@@ -287,14 +288,6 @@ pub fn thread_pool(threads: Option<usize>) -> anyhow::Result<(rayon::ThreadPool,
         .build()
         .context("cannot start the thread pool")?;
     Ok((pool, threads))
-}
-
-/// The peak resident set size of this process (Linux), in bytes.
-pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
 }
 
 /// Loads the test batch up to the end of `images`, checking the range fits.

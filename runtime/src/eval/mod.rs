@@ -1,6 +1,6 @@
 //! Homomorphic evaluation on [`Ciphertext`]s: additions, products (by plaintexts, constants
 //! and ciphertexts with relinearisation), rescaling, level drops, rotations (single and
-//! hoisted) and conjugation.
+//! hoisted), conjugation, and polynomials in the Chebyshev basis ([`ChebyshevPolynomial`]).
 //!
 //! Every operation comes in three forms (STYLE #27): `op(&a, .., &mut out)` writes into an
 //! existing ciphertext (reusing its memory), `op_new(&a, ..)` allocates the result, and
@@ -14,11 +14,14 @@
 mod arith;
 mod keyswitch;
 mod mul;
+mod polynomial;
 mod rescale_down;
 mod rotate;
 
 pub use keyswitch::Decomposition;
+pub use polynomial::{ChebyshevPolynomial, PolynomialError};
 pub(crate) use rescale_down::RescaleDownTables;
+pub use rotate::ExtendedCiphertext;
 
 use crate::ciphertext::Ciphertext;
 use crate::context::CkksContext;

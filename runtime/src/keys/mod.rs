@@ -6,6 +6,7 @@ mod galois;
 mod public;
 pub(crate) mod randomness;
 mod secret;
+pub mod switch_between;
 mod switching;
 
 pub use galois::GaloisKeys;

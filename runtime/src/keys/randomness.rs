@@ -19,6 +19,8 @@ use rayon::prelude::*;
 /// | ------ | ---------- |
 /// | `0 .. 2^31` | `a_j` of a key-switching key, digit j ([`key_switch_digit`]) |
 /// | `2^31` | `c1` of a seeded (secret-key) ciphertext |
+/// | `2^31 + 1` | `a` of a one-digit switching key (sparse → dense encapsulation) |
+/// | `2^31 + 2` | `a` of the dense → sparse switching key (limbs q0, p0) |
 /// | `2^32 − 1` | `a` of the public key |
 pub(crate) mod domain {
     use std::ops::Range;
@@ -30,6 +32,11 @@ pub(crate) mod domain {
     /// The domain version-1 seeded ciphertext files were written with (it overlapped digit 0
     /// of the keys); used only to read those files.
     pub(crate) const SEEDED_CIPHERTEXT_V1: u32 = 0;
+    /// The domain of a one-digit switching key's uniform `a` (`keys::switch_between`).
+    pub(crate) const SINGLE_DIGIT_KEY: u32 = (1 << 31) + 1;
+    /// The domain of the dense → sparse switching key's uniform `a`
+    /// (`bootstrap::encapsulation`).
+    pub(crate) const SPARSE_SWITCH_KEY: u32 = (1 << 31) + 2;
     /// The domain of the public key's uniform `a`.
     pub(crate) const PUBLIC_KEY: u32 = u32::MAX;
 
@@ -146,10 +153,16 @@ mod tests {
 
     #[test]
     fn stream_domains_are_disjoint() {
-        for single in [SEEDED_CIPHERTEXT, PUBLIC_KEY] {
-            assert!(!KEY_SWITCH_DIGITS.contains(&single), "{single}");
+        let singles = [
+            SEEDED_CIPHERTEXT,
+            SINGLE_DIGIT_KEY,
+            SPARSE_SWITCH_KEY,
+            PUBLIC_KEY,
+        ];
+        for (i, single) in singles.iter().enumerate() {
+            assert!(!KEY_SWITCH_DIGITS.contains(single), "{single}");
+            assert!(!singles[i + 1..].contains(single), "{single} twice");
         }
-        assert_ne!(SEEDED_CIPHERTEXT, PUBLIC_KEY);
         assert_eq!(key_switch_digit(3), 3);
     }
 

@@ -1,0 +1,244 @@
+//! Homomorphic matrix–vector products by diagonals, with baby-step giant-step and hoisted
+//! baby-step rotations (docs/plans/bootstrapping.md §2.3).
+//!
+//! For a matrix over m slots with diagonals `d_k` and a baby step N1, every index splits as
+//! k = g + b (b = k mod N1), and
+//!
+//! `M·z = Σ_g rot_g( Σ_b d'_(g+b) ⊙ rot_b(z) )` with `d'_k = rot_(−g)(d_k)` in the clear.
+//!
+//! Double hoisting (BMTH21): the baby rotations `rot_b(z)` share one decomposition of the
+//! input and stay over Q_l·P without their ModDowns
+//! ([`crate::eval::Evaluator::rotate_hoisted_extended`]); the diagonals are encoded over Q_l·P
+//! too, so each inner sum is accumulated there, each giant rotation costs one ModDown (of c1)
+//! and one key switch whose result also stays over Q_l·P, and a single division by P·q_l ends
+//! the product (ModDown fused with the rescale). The pre-rotated diagonals are encoded once, at
+//! the level of the input and at a chosen scale, so the output scale (input scale × diagonal
+//! scale / q_l) is exactly what the next stage expects.
+//!
+//! Inputs with fewer slots than the matrix are accepted when their slot count divides m: an
+//! n-slot ciphertext is m-periodic, which is all the diagonal method needs.
+
+use super::bootstrapper::BootstrapError;
+use super::dft::DiagonalMatrix;
+use crate::ciphertext::Ciphertext;
+use crate::context::CkksContext;
+use crate::encoding::C64;
+use crate::encoding::embed::scaled_coefficients;
+use crate::eval::Evaluator;
+use crate::ring::{Form, RnsPoly};
+use fhec_params::Level;
+use fhec_params::dft_plan::signed_rotation;
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One giant step: its rotation and the (baby index, pre-rotated diagonal) pairs it sums.
+#[derive(Clone, Debug)]
+struct GiantStep {
+    rotation: i64,
+    terms: Vec<(usize, RnsPoly)>,
+}
+
+/// A matrix ready to apply to ciphertexts at one level.
+#[derive(Clone, Debug)]
+pub struct LinearTransform {
+    slots: usize,
+    output_slots: usize,
+    level: Level,
+    diagonal_scale: f64,
+    /// Baby rotations, signed; index 0 is the identity.
+    babies: Vec<i64>,
+    giants: Vec<GiantStep>,
+}
+
+impl LinearTransform {
+    /// Encodes `matrix` for inputs at `level`, with baby step `baby_step` (a power of two) and
+    /// diagonals at `diagonal_scale`; outputs are labelled with `output_slots` slots (the
+    /// matrix's slot count, or a divisor of it when the output is known to be periodic).
+    ///
+    /// Errors: [`BootstrapError::Shape`] for a baby step or output slot count that does not
+    /// fit the matrix or a level outside 1..=L, [`BootstrapError::Encode`] when a diagonal cannot be encoded.
+    pub fn new(
+        context: &CkksContext,
+        matrix: &DiagonalMatrix,
+        baby_step: usize,
+        level: Level,
+        diagonal_scale: f64,
+        output_slots: usize,
+    ) -> Result<Self, BootstrapError> {
+        let m = matrix.slots();
+        if !baby_step.is_power_of_two() || baby_step > m {
+            return Err(BootstrapError::Shape(format!(
+                "baby step {baby_step} is not a power of two of at most {m} slots"
+            )));
+        }
+        if !output_slots.is_power_of_two() || !m.is_multiple_of(output_slots) {
+            return Err(BootstrapError::Shape(format!(
+                "output slot count {output_slots} does not divide the matrix's {m} slots"
+            )));
+        }
+        if level.0 == 0 || level > context.max_level() {
+            return Err(BootstrapError::Shape(format!(
+                "a linear transform needs a level in 1..={} to rescale, not {}",
+                context.max_level().0,
+                level.0
+            )));
+        }
+        // Encode every pre-rotated diagonal in parallel (each is one FFT and a few NTTs).
+        let diagonals: Vec<(&usize, &Vec<C64>)> = matrix.diagonals().iter().collect();
+        let encoded = diagonals
+            .par_iter()
+            .map(|&(&k, diagonal)| {
+                let g = k - k % baby_step;
+                // d'[j] = d[(j − g) mod m].
+                let rotated: Vec<C64> = (0..m).map(|j| diagonal[(j + m - g) % m]).collect();
+                encode_extended(context, &rotated, level, diagonal_scale)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut baby_index: BTreeMap<usize, usize> = BTreeMap::from([(0, 0)]);
+        let mut giants: BTreeMap<usize, Vec<(usize, RnsPoly)>> = BTreeMap::new();
+        for ((&k, _), plaintext) in diagonals.into_iter().zip(encoded) {
+            let b = k % baby_step;
+            let next = baby_index.len();
+            let index = *baby_index.entry(b).or_insert(next);
+            giants.entry(k - b).or_default().push((index, plaintext));
+        }
+        let mut babies = vec![0i64; baby_index.len()];
+        for (&b, &index) in &baby_index {
+            babies[index] = signed_rotation(b, m);
+        }
+        let giants = giants
+            .into_iter()
+            .map(|(g, terms)| GiantStep {
+                rotation: signed_rotation(g, m),
+                terms,
+            })
+            .collect();
+        Ok(Self {
+            slots: m,
+            output_slots,
+            level,
+            diagonal_scale,
+            babies,
+            giants,
+        })
+    }
+
+    /// The level inputs must be at (the output is one below).
+    pub fn level(&self) -> Level {
+        self.level
+    }
+
+    /// The scale of the encoded diagonals.
+    pub fn diagonal_scale(&self) -> f64 {
+        self.diagonal_scale
+    }
+
+    /// The slot count m of the matrix.
+    pub fn slots(&self) -> usize {
+        self.slots
+    }
+
+    /// Every rotation an evaluation performs (signed, 0 excluded).
+    pub fn rotations(&self) -> BTreeSet<i64> {
+        self.babies
+            .iter()
+            .copied()
+            .chain(self.giants.iter().map(|g| g.rotation))
+            .filter(|&r| r != 0)
+            .collect()
+    }
+
+    /// Number of encoded diagonals.
+    pub fn diagonal_count(&self) -> usize {
+        self.giants.iter().map(|g| g.terms.len()).sum()
+    }
+
+    /// Bytes of the encoded diagonals.
+    pub fn size_bytes(&self) -> usize {
+        self.giants
+            .iter()
+            .flat_map(|g| &g.terms)
+            .map(|(_, p)| p.data().len() * 8)
+            .sum()
+    }
+
+    /// `M · input`, rescaled once: level l → l − 1, scale × diagonal scale / q_l.
+    ///
+    /// Errors: [`BootstrapError::Level`] unless the input is at this transform's level,
+    /// [`BootstrapError::Shape`] when its slot count does not divide m, and the evaluator's
+    /// errors (a missing or too low Galois key) as [`BootstrapError::Eval`].
+    pub fn evaluate(
+        &self,
+        evaluator: &Evaluator<'_>,
+        input: &Ciphertext,
+    ) -> Result<Ciphertext, BootstrapError> {
+        if input.level() != self.level {
+            return Err(BootstrapError::Level {
+                stage: "linear transform",
+                expected: self.level.0,
+                found: input.level().0,
+            });
+        }
+        if !input.slots.is_power_of_two() || !self.slots.is_multiple_of(input.slots) {
+            return Err(BootstrapError::Shape(format!(
+                "a ciphertext of {} slots is not periodic in the matrix's {} slots",
+                input.slots, self.slots
+            )));
+        }
+        let ring = evaluator.context().ring();
+        let rotated = evaluator.rotate_hoisted_extended(input, &self.babies)?;
+        let mut sum = evaluator.extended_zero(input);
+        let mut inner = evaluator.extended_zero(input);
+        for giant in &self.giants {
+            inner.c0.data_mut().fill(0);
+            inner.c1.data_mut().fill(0);
+            for (baby, diagonal) in &giant.terms {
+                ring.mul_acc(&mut inner.c0, &rotated[*baby].c0, diagonal);
+                ring.mul_acc(&mut inner.c1, &rotated[*baby].c1, diagonal);
+            }
+            evaluator.rotate_extended_accumulate(&inner, input, giant.rotation, &mut sum)?;
+        }
+        let output = evaluator.rescale_extended(
+            &sum,
+            input.scale * self.diagonal_scale,
+            self.output_slots,
+        )?;
+        Ok(output)
+    }
+}
+
+/// Encodes `values` (m slots) at `scale` over Q_l·P in NTT form: the diagonal form the
+/// double-hoisted product multiplies rotations with before their ModDown.
+fn encode_extended(
+    context: &CkksContext,
+    values: &[C64],
+    level: Level,
+    scale: f64,
+) -> Result<RnsPoly, BootstrapError> {
+    let ring = context.ring();
+    let mut coefficients = vec![0.0; ring.degree()];
+    scaled_coefficients(
+        context.fft(),
+        values,
+        values.len(),
+        scale,
+        &mut coefficients,
+    )?;
+    let mut poly = ring.zero(level, true, Form::Coefficient);
+    let n = ring.degree();
+    let q_limbs = poly.q_limbs();
+    for limb in 0..poly.limb_count() {
+        let modulus = ring.limb_prime(q_limbs, limb).0;
+        let residues = &mut poly.data_mut()[limb * n..(limb + 1) * n];
+        for (residue, &c) in residues.iter_mut().zip(&coefficients) {
+            let magnitude = modulus.reduce_u128(c.abs() as u128);
+            *residue = if c < 0.0 {
+                modulus.neg(magnitude)
+            } else {
+                magnitude
+            };
+        }
+    }
+    ring.to_ntt(&mut poly);
+    Ok(poly)
+}
