@@ -33,6 +33,13 @@ fn resnet20_compiles_and_runs_on_the_clear_backend_like_the_tensor_level() {
     assert_eq!(total["ct_pt"], 8800, "the linear layers' diagonals");
     assert_eq!(total["rotations"], 849);
     assert!(total["ct_ct"].as_u64().unwrap() > 0);
+    // Scheduled for N16_BOOT: a bootstrap before every activation but the first few, and
+    // every level accounted for.
+    let passes = &stats["passes"];
+    let bootstraps = passes["levels"]["bootstraps"].as_u64().unwrap();
+    assert!((18..=24).contains(&bootstraps), "{bootstraps} bootstraps");
+    assert_eq!(total["bootstraps"].as_u64(), Some(bootstraps));
+    assert!(passes["schedule"]["peak_bytes"].as_u64().unwrap() > 0);
 
     let summary = success(&fhec(&[
         "run",
@@ -140,6 +147,7 @@ fn compile_without_data_prints_stats_and_dump() {
         "--stats",
         "--dump-after",
         "lower",
+        "--unscheduled",
     ]));
     assert!(out.contains("rotate_hoisted"), "{out}");
     let total = out.lines().find(|l| l.starts_with("total")).unwrap();
@@ -148,7 +156,7 @@ fn compile_without_data_prints_stats_and_dump() {
     let text = std::fs::read_to_string(&program).unwrap();
     let parsed = fhec_ir::Program::from_ron(&text).unwrap();
     fhec_ir::verify(&parsed).unwrap();
-    let message = failure(&fhec(&[
+    let scheduled = success(&fhec(&[
         "compile",
         model.to_str().unwrap(),
         "-o",
@@ -156,7 +164,16 @@ fn compile_without_data_prints_stats_and_dump() {
         "--dump-after",
         "levels",
     ]));
-    assert!(message.contains("--dump-after levels"), "{message}");
+    assert!(scheduled.contains("rescale"), "{scheduled}");
+    let message = failure(&fhec(&[
+        "compile",
+        model.to_str().unwrap(),
+        "-o",
+        program.to_str().unwrap(),
+        "--dump-after",
+        "optimise",
+    ]));
+    assert!(message.contains("--dump-after optimise"), "{message}");
 
     // The model changes after compiling: `run` refuses the stale program before reading data.
     let text = std::fs::read_to_string(&model).unwrap();

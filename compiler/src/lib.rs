@@ -24,6 +24,7 @@ pub mod passes;
 pub mod poly;
 pub mod reference;
 pub mod stats;
+pub mod target;
 pub mod weights;
 
 pub use error::FrontendError;

@@ -12,8 +12,9 @@
 //! defines minus the deepest value it reads from other layers; the total is the deepest
 //! output.
 //!
-//! Instructions are attributed to layers by the lowering's side table; one without an entry
-//! (added by a pass) belongs to the layer of its first operand's producer.
+//! Instructions are attributed to layers by their `layer` field (set by the lowering, kept and
+//! propagated by the passes), else by the lowering's side table; one with neither belongs to
+//! the layer of its first operand's producer.
 
 use crate::lower::Layer;
 use fhec_ir::{Immediate, Inst, Opcode, Program, Value};
@@ -106,12 +107,17 @@ pub fn program_stats(
     let mut slots = 0;
     let mut total_depth = 0;
     for (inst, data) in program.instructions() {
-        let layer = inst_layers.get(&inst).copied().or_else(|| {
-            data.args
-                .first()
-                .and_then(|v| layer_of_value.get(v))
-                .copied()
-        });
+        let layer = data
+            .layer
+            .map(|layer| layer as usize)
+            .filter(|&layer| layer < layers.len())
+            .or_else(|| inst_layers.get(&inst).copied())
+            .or_else(|| {
+                data.args
+                    .first()
+                    .and_then(|v| layer_of_value.get(v))
+                    .copied()
+            });
         let operand_depth = data
             .args
             .iter()

@@ -1,6 +1,8 @@
 //! `fhec compile MODEL.ron -o program.ron [--stats] [--calibration-images N] ...`: calibrate
 //! the model on the training batch, choose every activation's polynomial, lower the graph to
-//! one HE IR program and write it as RON (DESIGN §7).
+//! one HE IR program, schedule it for the 128-bit `N16_BOOT` bootstrapping parameters (levels,
+//! bootstraps, rotation keys, memory order: `compiler/src/passes/`) and write it as RON
+//! (DESIGN §7); `--unscheduled` stops after lowering.
 //!
 //! The program records the model, the weights, the calibration and the approximations it was
 //! compiled with (`fhec run` uses them). `--stats` prints per layer and in total the rotations
@@ -12,7 +14,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use fhec_compiler::calibrate::{TRAINING_BATCH, calibrate};
 use fhec_compiler::data::CifarBatch;
-use fhec_compiler::lower::{CompileOptions, ProgramSource, chooser_options, compile};
+use fhec_compiler::lower::{
+    CompileOptions, ProgramSource, ScheduleOptions, chooser_options, compile,
+};
+use fhec_compiler::passes::{PASS_NAMES, PassReport, dump_after};
 use fhec_compiler::poly::ActivationApprox;
 use fhec_compiler::stats::program_stats;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -33,9 +38,20 @@ pub struct Args {
     /// With --stats: print them as JSON.
     #[arg(long, requires = "stats")]
     json: bool,
-    /// Print the program's textual IR after a stage (today: `lower`).
+    /// Print the program's textual IR after a stage: `lower`, `levels`, `keys`, `schedule`
+    /// or `all`.
     #[arg(long, value_name = "PASS")]
     dump_after: Option<String>,
+    /// Stop after lowering: no levels, bootstraps, keys or schedule (the unscheduled form).
+    #[arg(long, conflicts_with_all = ["max_rotation_keys", "memory_budget"])]
+    unscheduled: bool,
+    /// At most this many rotation keys; other offsets are composed from them.
+    #[arg(long)]
+    max_rotation_keys: Option<usize>,
+    /// The predicted peak memory (ciphertexts, plaintexts and keys) must fit in this many
+    /// bytes; fewer rotation keys are tried before giving up.
+    #[arg(long, value_name = "BYTES")]
+    memory_budget: Option<u64>,
     /// Calibrate on the first K images of the training batch.
     #[arg(long, default_value_t = 10_000)]
     calibration_images: usize,
@@ -72,8 +88,17 @@ fn absolute(path: &Path) -> String {
 
 /// Compiles the model and writes the program.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if let Some(pass) = args.dump_after.as_deref().filter(|p| *p != "lower") {
-        bail!("--dump-after {pass}: the only stage built today is `lower`");
+    if let Some(pass) = args.dump_after.as_deref() {
+        let known = pass == "lower" || pass == "all" || PASS_NAMES.contains(&pass);
+        if !known {
+            bail!(
+                "--dump-after {pass}: the stages are lower, {}, or all",
+                PASS_NAMES.join(", ")
+            );
+        }
+        if args.unscheduled && pass != "lower" {
+            bail!("--dump-after {pass}: with --unscheduled only `lower` runs");
+        }
     }
     let loaded = args.model.load()?;
     let graph = &loaded.graph;
@@ -113,31 +138,102 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             calibration,
             approximations: approximations.clone(),
         }),
+        schedule: (!args.unscheduled).then(|| ScheduleOptions {
+            target: None,
+            max_rotation_keys: args.max_rotation_keys,
+            memory_budget: args.memory_budget,
+            dump: args.dump_after.is_some(),
+        }),
         ..CompileOptions::default()
     };
     let spinner = ProgressBar::new_spinner();
-    spinner.set_message(format!("{}: lowering", graph.name));
+    spinner.set_message(format!("{}: lowering and scheduling", graph.name));
     spinner.enable_steady_tick(std::time::Duration::from_millis(200));
     let compiled = compile(graph, &approximations, &options)
-        .with_context(|| format!("{}: lowering", args.model.model.display()));
+        .with_context(|| format!("{}: compiling", args.model.model.display()));
     spinner.finish_and_clear();
     let compiled = compiled?;
     let text = compiled
         .program
         .to_ron()
         .context("serializing the program")?;
-    std::fs::write(&args.output, text)
-        .with_context(|| format!("{}: cannot write", args.output.display()))?;
-    if args.dump_after.is_some() {
-        println!("{}", compiled.program);
+    write_atomically(&args.output, text.as_bytes())?;
+    if let Some(pass) = args.dump_after.as_deref() {
+        match dump_after(&compiled.dumps, pass) {
+            Some(text) => println!("{text}"),
+            // Unscheduled: the program is the lowering's output.
+            None => println!("{}", compiled.program),
+        }
     }
     if args.stats {
         let stats = program_stats(&compiled.program, &compiled.layers, &compiled.inst_layers);
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&stats)?);
+            let mut document = serde_json::to_value(&stats)?;
+            if let Some(object) = document.as_object_mut() {
+                object.insert("passes".into(), serde_json::to_value(&compiled.report)?);
+            }
+            println!("{}", serde_json::to_string_pretty(&document)?);
         } else {
             println!("{stats}");
+            if let Some(report) = &compiled.report {
+                print_pass_report(report);
+            }
         }
     }
+    Ok(())
+}
+
+/// The passes' report as text, under the per-layer table.
+fn print_pass_report(report: &PassReport) {
+    let levels = &report.levels;
+    println!(
+        "passes: {} bootstraps, {} rescales, {} level drops, {} scale fixes, lowest level {}, \
+         {} dead instructions dropped",
+        levels.bootstraps,
+        levels.rescales,
+        levels.level_downs,
+        levels.scale_fixes,
+        levels.lowest_level,
+        levels.dead
+    );
+    let keys = &report.keys;
+    println!(
+        "keys: {} rotation offsets used, {} keys kept, {} offsets composed ({} extra rotations)",
+        keys.keys_before,
+        keys.keys_after,
+        keys.decomposed.len(),
+        keys.extra_rotations
+    );
+    let schedule = &report.schedule;
+    println!(
+        "memory (predicted): peak {:.2} GiB = {:.2} GiB values + {:.2} GiB keys, {} frees",
+        gib(schedule.peak_bytes),
+        gib(schedule.peak_value_bytes),
+        gib(schedule.key_bytes),
+        schedule.frees
+    );
+}
+
+fn gib(bytes: u64) -> f64 {
+    bytes as f64 / f64::from(1u32 << 30)
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so a
+/// failed write never leaves a truncated program or loses the previous one.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let directory = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(directory).with_context(|| {
+        format!(
+            "{}: cannot create a temporary file beside it",
+            path.display()
+        )
+    })?;
+    std::io::Write::write_all(&mut file, bytes)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("{}: cannot replace", path.display()))?;
     Ok(())
 }

@@ -31,8 +31,10 @@ pub mod nodes;
 
 use crate::graph::TensorGraph;
 use crate::linear::LinearError;
+use crate::passes::{PassDump, PassError, PassReport, run_passes, run_passes_dumped};
 use crate::poly::{ActivationApprox, ChooserOptions, PolyError};
 use crate::reference::{ApproxActivations, ApproxError};
+use crate::target::{Target, TargetError};
 use fhec_ir::{BuildError, GraphHash, Inst, Program, VerifierErrors};
 use std::collections::{BTreeMap, HashMap};
 
@@ -97,10 +99,16 @@ pub enum LowerError {
     /// The finished program does not verify (a compiler bug, reported rather than hidden).
     #[error("the lowered program does not verify:\n{0}")]
     Verify(VerifierErrors),
+    /// The target parameters could not be built.
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    /// A pass failed (levels, bootstraps, keys or the memory budget).
+    #[error(transparent)]
+    Passes(#[from] PassError),
 }
 
 /// The knobs of [`compile`].
-#[derive(Clone, PartialEq, Debug)]
+#[derive(Clone, Debug)]
 pub struct CompileOptions {
     /// Force this slot count (a power of two); default: the smallest that holds the largest
     /// tensor, at most `max_slots`.
@@ -114,6 +122,9 @@ pub struct CompileOptions {
     pub level: u32,
     /// Provenance recorded in the program (model, weights, calibration).
     pub source: Option<ProgramSource>,
+    /// Run the passes (levels, bootstraps, keys, schedule) for a target; `None` stops at the
+    /// unscheduled program (what the lowering snapshots show).
+    pub schedule: Option<ScheduleOptions>,
 }
 
 impl Default for CompileOptions {
@@ -124,8 +135,23 @@ impl Default for CompileOptions {
             max_cts: 8,
             level: 0,
             source: None,
+            schedule: None,
         }
     }
+}
+
+/// How to schedule the lowered program.
+#[derive(Clone, Debug, Default)]
+pub struct ScheduleOptions {
+    /// The parameters compiled for; `None`: the 128-bit `N16_BOOT` preset at the program's
+    /// slot count.
+    pub target: Option<Target>,
+    /// At most this many rotation keys (others are decomposed onto them).
+    pub max_rotation_keys: Option<usize>,
+    /// The predicted peak memory (values + keys) must fit in this many bytes.
+    pub memory_budget: Option<u64>,
+    /// Keep the program text after lowering and after each pass (`--dump-after`).
+    pub dump: bool,
 }
 
 /// One model layer as `--stats` reports it: a graph node that emitted instructions.
@@ -146,9 +172,13 @@ pub struct Compiled {
     pub layouts: LayoutPlan,
     /// The layers, in program order.
     pub layers: Vec<Layer>,
-    /// The layer of each instruction the lowering emitted (instructions a pass adds have no
-    /// entry: [`crate::stats`] attributes them to their first operand's layer).
+    /// The layer of each instruction the lowering emitted, keyed by the unscheduled
+    /// program's handles (the scheduled program carries the layer in each instruction).
     pub inst_layers: HashMap<Inst, usize>,
+    /// What the passes did, when they ran ([`CompileOptions::schedule`]).
+    pub report: Option<PassReport>,
+    /// The program text after lowering and after each pass, when asked for.
+    pub dumps: Vec<PassDump>,
 }
 
 /// A 256-bit hash of the graph's architecture (its printed form: names, operations,
@@ -209,19 +239,53 @@ pub fn compile(
     .run()?;
     let mut builder = emitted.builder;
     builder.set_graph_hash(graph_hash(graph));
-    let program = builder.finish();
+    let mut program = builder.finish();
+    // The layer travels with each instruction, so the passes (which rebuild the program)
+    // keep it and give it to the instructions they add.
+    for (&inst, &layer) in &emitted.inst_layers {
+        if let Some(data) = program.inst_mut(inst) {
+            data.layer = u32::try_from(layer).ok();
+        }
+    }
+    fhec_ir::verify(&program).map_err(LowerError::Verify)?;
 
     // ── Passes ────────────────────────────────────────────────────────────────────────────
-    // The level, bootstrap, key, parameter and schedule passes (`compiler/src/passes/`) run
-    // here, and only here, on `program` (each `Program -> Program`, the verifier after each).
-    // Instructions they add keep no `inst_layers` entry; `stats` attributes them by operand.
+    // The level, bootstrap, key and schedule passes (`compiler/src/passes/`) run here, and
+    // only here, on `program`, for the target recorded in it (the verifier after each).
     // ──────────────────────────────────────────────────────────────────────────────────────
-
-    fhec_ir::verify(&program).map_err(LowerError::Verify)?;
+    let mut report = None;
+    let mut dumps = Vec::new();
+    if let Some(schedule) = &options.schedule {
+        if schedule.dump {
+            dumps.push(PassDump {
+                pass: "lower",
+                text: program.to_string(),
+            });
+        }
+        let target = match &schedule.target {
+            Some(target) => target.clone(),
+            None => Target::n16_boot(plan.slots)?,
+        };
+        target.record(&mut program)?;
+        let mut pass_options = target.pass_options()?;
+        pass_options.max_rotation_keys = schedule.max_rotation_keys;
+        pass_options.memory_budget = schedule.memory_budget;
+        let (scheduled, pass_report, pass_dumps) = if schedule.dump {
+            run_passes_dumped(program, &pass_options)?
+        } else {
+            let (scheduled, pass_report) = run_passes(program, &pass_options)?;
+            (scheduled, pass_report, Vec::new())
+        };
+        program = scheduled;
+        report = Some(pass_report);
+        dumps.extend(pass_dumps);
+    }
     Ok(Compiled {
         program,
         layouts: plan,
         layers: emitted.layers,
         inst_layers: emitted.inst_layers,
+        report,
+        dumps,
     })
 }

@@ -41,7 +41,7 @@ pub enum KeyError {
 }
 
 /// What the keys pass did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct KeyReport {
     /// Distinct rotation offsets used before the pass (as written).
     pub keys_before: usize,

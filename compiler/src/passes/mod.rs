@@ -57,7 +57,7 @@ pub struct PassOptions {
 }
 
 /// What the pipeline did, pass by pass.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct PassReport {
     /// Rescales, level drops, scale fixes, bootstraps and the lowest level reached.
     pub levels: LevelsCounts,

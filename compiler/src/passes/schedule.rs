@@ -21,7 +21,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 const WINDOW: usize = 64;
 
 /// What the schedule pass measured.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ScheduleReport {
     /// Peak bytes of live ciphertexts and plaintexts.
     pub peak_value_bytes: u64,

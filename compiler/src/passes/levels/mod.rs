@@ -74,7 +74,7 @@ pub enum LevelsError {
 }
 
 /// Counts of what the pass inserted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct LevelsCounts {
     /// `rescale` instructions.
     pub rescales: usize,

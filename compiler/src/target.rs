@@ -1,0 +1,175 @@
+//! The machine a program is compiled for: CKKS parameters with a bootstrapping configuration
+//! (fhec-params), turned into what the passes need (levels and scales of a bootstrap, the
+//! modulus chain, the memory model) and recorded in the program so the runtime builds the same
+//! context.
+//!
+//! The default target is the 128-bit `N16_BOOT` preset at the program's slot count: the
+//! circuit runs on the levels a bootstrap leaves (10), inputs are encrypted at that level and
+//! scale, and every bootstrap takes a level-0 ciphertext at the configuration's input scale.
+//! Keeping this mapping in one place means the compiler never restates a parameter the
+//! runtime chose.
+
+use crate::passes::{MemoryModel, PassOptions};
+use fhec_ir::{BootstrapSpec, ChainFacts, Opaque, Program, Scale};
+use fhec_params::bootstrap::n16_boot;
+use fhec_params::{BootstrapConfig, BootstrapError, BootstrapLiteral};
+
+/// Why a target could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// The program's slot count is not a power of two the ring holds.
+    #[error("{slots} slots: a target needs a power of two between 2 and N/2 = {max}")]
+    Slots {
+        /// Slots asked for.
+        slots: usize,
+        /// The largest the ring holds.
+        max: usize,
+    },
+    /// The bootstrapping configuration is invalid or not secure.
+    #[error("bootstrapping parameters: {0}")]
+    Bootstrap(#[from] BootstrapError),
+    /// A scale of the configuration is not an exact power of two.
+    #[error("the bootstrap's {which} scale 2^{log2} is not an exact power of two")]
+    Scale {
+        /// Which scale.
+        which: &'static str,
+        /// Its log2.
+        log2: f64,
+    },
+}
+
+/// A validated bootstrapping configuration the passes compile for.
+#[derive(Clone, Debug)]
+pub struct Target {
+    config: BootstrapConfig,
+}
+
+impl Target {
+    /// The 128-bit `N16_BOOT` preset bootstrapping `slots` slots.
+    pub fn n16_boot(slots: usize) -> Result<Self, TargetError> {
+        let max = 1usize << 15;
+        if !slots.is_power_of_two() || !(2..=max).contains(&slots) {
+            return Err(TargetError::Slots { slots, max });
+        }
+        Self::new(n16_boot(slots.trailing_zeros()))
+    }
+
+    /// A target from any bootstrapping literal (the insecure test presets included; their
+    /// programs carry the literal, which says so).
+    pub fn new(literal: BootstrapLiteral) -> Result<Self, TargetError> {
+        Ok(Target {
+            config: BootstrapConfig::new(literal)?,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &BootstrapConfig {
+        &self.config
+    }
+
+    /// What a `bootstrap` consumes and produces: a level-0 input at the configuration's input
+    /// scale, an output at the circuit's top level and scale.
+    pub fn bootstrap_spec(&self) -> Result<BootstrapSpec, TargetError> {
+        Ok(BootstrapSpec {
+            input_level: self.config.min_input_level().0 as u32,
+            input_scale: exact_pow2("input", self.config.input_scale())?,
+            output_level: self.config.output_level().0 as u32,
+            output_scale: exact_pow2("output", self.config.output_scale())?,
+        })
+    }
+
+    /// The modulus chain as the verifier sees it.
+    pub fn chain(&self) -> ChainFacts {
+        let params = self.config.params();
+        let log2_primes = params
+            .q_primes()
+            .iter()
+            .map(|&q| (q as f64).log2())
+            .collect();
+        ChainFacts::new(log2_primes, 1 << (params.log_n().0 - 1))
+    }
+
+    /// The memory model of DESIGN §5 for these parameters (keys stored seed-compressed).
+    pub fn memory_model(&self) -> MemoryModel {
+        let params = self.config.params();
+        MemoryModel {
+            ring_degree: 1 << params.log_n().0,
+            top_level: self.config.output_level().0 as u32,
+            dnum: params.dnum() as u32,
+            special_primes: params.p_primes().len() as u32,
+            seed_compressed: true,
+        }
+    }
+
+    /// Pass options for this target: inputs at the circuit's top level and scale, this
+    /// bootstrap, chain and memory model; the key and memory budgets are the caller's.
+    pub fn pass_options(&self) -> Result<PassOptions, TargetError> {
+        let spec = self.bootstrap_spec()?;
+        Ok(PassOptions {
+            input_level: Some(spec.output_level),
+            input_scale: Some(spec.output_scale.clone()),
+            bootstrap: Some(spec),
+            chain: Some(self.chain()),
+            memory: Some(self.memory_model()),
+            ..PassOptions::default()
+        })
+    }
+
+    /// Records the target in `program`: its bootstrap declaration and, in the metadata, the
+    /// bootstrapping literal the runtime rebuilds the context from.
+    pub fn record(&self, program: &mut Program) -> Result<(), TargetError> {
+        program.bootstrap = Some(self.bootstrap_spec()?);
+        program.meta.params = Some(
+            Opaque::encode(self.config.literal())
+                .expect("a bootstrapping literal always serializes"),
+        );
+        Ok(())
+    }
+}
+
+/// `value` as an exact symbolic scale 2^e.
+fn exact_pow2(which: &'static str, value: f64) -> Result<Scale, TargetError> {
+    let log2 = value.log2();
+    if log2.fract() != 0.0 || !(1.0..=1000.0).contains(&log2) {
+        return Err(TargetError::Scale { which, log2 });
+    }
+    Ok(Scale::pow2(log2 as i32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn n16_boot_leaves_ten_levels_and_takes_level_zero_inputs() {
+        let target = Target::n16_boot(1 << 14).unwrap();
+        let spec = target.bootstrap_spec().unwrap();
+        assert_eq!(spec.input_level, 0);
+        assert_eq!(spec.output_level, 10);
+        assert_eq!(spec.output_scale, Scale::pow2(45));
+        assert_eq!(spec.input_scale, Scale::pow2(53));
+        let chain = target.chain();
+        assert_eq!(chain.max_slots, 1 << 15);
+        assert!(chain.log2_primes.len() > 10);
+        let options = target.pass_options().unwrap();
+        assert_eq!(options.input_level, Some(10));
+    }
+
+    #[test]
+    fn slot_counts_the_ring_cannot_hold_are_refused() {
+        for slots in [0, 3, 1 << 16] {
+            let error = Target::n16_boot(slots).unwrap_err();
+            assert!(error.to_string().contains("power of two"), "{error}");
+        }
+    }
+
+    #[test]
+    fn the_recorded_literal_round_trips() {
+        let target = Target::n16_boot(1 << 13).unwrap();
+        let mut program = Program::default();
+        target.record(&mut program).unwrap();
+        let literal: BootstrapLiteral = program.meta.params.as_ref().unwrap().decode().unwrap();
+        assert_eq!(&literal, target.config().literal());
+        assert!(program.bootstrap.is_some());
+    }
+}
