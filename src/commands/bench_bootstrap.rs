@@ -44,54 +44,80 @@ pub struct BootstrapBenchArgs {
     json: bool,
 }
 
-/// The JSON report.
+/// The JSON report, in the shape of DESIGN §10 (`time_s`, `precision_bits`, `levels_in`,
+/// `levels_out`, `eval_key_bytes`, `keygen_s`, `peak_rss_bytes`) plus fhec's own detail.
 #[derive(Serialize)]
 struct BootstrapReport {
     bench: &'static str,
-    log_n: u32,
-    slots: usize,
     threads: usize,
+    slots: usize,
     repeats: usize,
-    security: &'static str,
+    params: ParamsEcho,
     /// "deterministic" when the keys come from a fixed seed (reproducible by anyone: benchmark
     /// keys only), else "random".
     keys: &'static str,
-    log_qp: f64,
+    /// Wall time of one bootstrap over the repeats.
+    time_s: Spread,
+    /// Median CPU time of all threads of the process during one bootstrap (Linux; `null`
+    /// elsewhere): on a shared machine the wall time includes waiting for a core.
+    cpu_median_s: Option<f64>,
+    /// Wall time of each stage in the median run.
+    phases_s: Phases,
+    /// On complex inputs with real and imaginary parts uniform in [−1, 1], against the input.
+    precision_bits: Precision,
     /// Level a bootstrap input must be at.
     levels_in: usize,
     /// Level of the output: levels left to the circuit.
     levels_out: usize,
     /// Levels the bootstrap consumes (top − output).
     depth: usize,
-    time_median_ms: f64,
-    time_min_ms: f64,
-    time_max_ms: f64,
-    /// Median CPU time of all threads of the process during one bootstrap (Linux; `null`
-    /// elsewhere): on a shared machine the wall time includes waiting for a core.
-    cpu_median_ms: Option<f64>,
-    /// Wall time of each stage in the median run.
-    phases_ms: Phases,
-    /// −log2(mean |error|) over the slots, real and imaginary parts together.
-    precision_mean_bits: f64,
-    /// −log2(max |error|): the worst slot.
-    precision_worst_bits: f64,
-    keygen_ms: f64,
+    keygen_s: f64,
     /// Encoding the DFT matrices and fitting EvalMod.
-    setup_ms: f64,
+    setup_s: f64,
     galois_keys: usize,
-    /// Evaluation keys as held in memory (expanded).
+    /// Evaluation keys as stored and sent (seed-compressed: the uniform half is a seed).
     eval_key_bytes: u64,
-    /// Evaluation keys stored seed-compressed.
-    eval_key_bytes_compressed: u64,
-    /// The DESIGN §5 formula over the same level caps (seed-compressed).
+    /// Evaluation keys as held in memory while bootstrapping (expanded).
+    eval_key_bytes_in_memory: u64,
+    /// The DESIGN §5 formula over the same level caps (seed-compressed), as the compiler
+    /// predicts it.
     eval_key_bytes_formula: u64,
-    /// The encoded DFT diagonals (over Q_l·P).
+    /// The encoded DFT diagonals (over Q_l·P), held in memory.
     plaintext_bytes: u64,
     /// Peak resident set size of the process (VmHWM), `null` where unavailable.
     peak_rss_bytes: Option<u64>,
 }
 
-/// Wall time of each bootstrap stage, in milliseconds.
+/// The parameters, under the names the peer scripts echo.
+#[derive(Serialize)]
+struct ParamsEcho {
+    log_n: u32,
+    log_qp: f64,
+    /// Top level of the chain (primes − 1).
+    levels: usize,
+    dnum: usize,
+    special_primes: usize,
+    /// log2 of the circuit's scale after bootstrapping.
+    log_scale: u32,
+    security: &'static str,
+}
+
+/// Median, minimum and maximum.
+#[derive(Serialize)]
+struct Spread {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+/// −log2(mean |error|) and −log2(max |error|) (the worst slot).
+#[derive(Serialize)]
+struct Precision {
+    mean: f64,
+    min: f64,
+}
+
+/// Wall time of each bootstrap stage, in seconds.
 #[derive(Serialize, Clone, Copy)]
 struct Phases {
     /// ScaleDown, the dense↔sparse switches and ModRaise.
@@ -105,12 +131,11 @@ struct Phases {
 
 impl From<StageTimes> for Phases {
     fn from(times: StageTimes) -> Self {
-        let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
         Self {
-            raise: ms(times.raise),
-            coeff_to_slot: ms(times.coeff_to_slot),
-            evalmod: ms(times.evalmod),
-            slot_to_coeff: ms(times.slot_to_coeff),
+            raise: times.raise.as_secs_f64(),
+            coeff_to_slot: times.coeff_to_slot.as_secs_f64(),
+            evalmod: times.evalmod.as_secs_f64(),
+            slot_to_coeff: times.slot_to_coeff.as_secs_f64(),
         }
     }
 }
@@ -182,12 +207,12 @@ fn measure(
     progress("generating bootstrapping keys");
     let start = Instant::now();
     let keys = BootstrapKeys::generate(&context, config, &mut generator, &secret)?;
-    let keygen_ms = start.elapsed().as_secs_f64() * 1e3;
+    let keygen_s = start.elapsed().as_secs_f64();
 
     progress("encoding the DFT matrices");
     let start = Instant::now();
     let bootstrapper = Bootstrapper::new(&context, config, &keys)?;
-    let setup_ms = start.elapsed().as_secs_f64() * 1e3;
+    let setup_s = start.elapsed().as_secs_f64();
 
     let slots = config.slots();
     let mut rng = SecureRng::insecure_from_fixed_seed([2; 32]);
@@ -206,10 +231,10 @@ fn measure(
         let cpu_start = process_cpu_ns();
         let start = Instant::now();
         let (refreshed, stages) = bootstrapper.bootstrap_timed(&input)?;
-        times.push((start.elapsed().as_secs_f64() * 1e3, Phases::from(stages)));
+        times.push((start.elapsed().as_secs_f64(), Phases::from(stages)));
         let cpu = cpu_start
             .zip(process_cpu_ns())
-            .map(|(a, b)| b.saturating_sub(a) as f64 / 1e6);
+            .map(|(a, b)| b.saturating_sub(a) as f64 / 1e9);
         cpu_times.push(cpu);
         output = Some(refreshed);
     }
@@ -224,33 +249,41 @@ fn measure(
     let median = times[times.len() / 2];
 
     let plan = dft_plan(config)?;
+    let security = match params.security() {
+        SecurityLevel::Bits128 => "128-bit",
+        SecurityLevel::Insecure => "insecure",
+    };
     Ok(BootstrapReport {
         bench: "bootstrap",
-        log_n: config.literal().log_n,
-        slots,
         threads,
+        slots,
         repeats: args.repeats,
-        security: match params.security() {
-            SecurityLevel::Bits128 => "128-bit",
-            SecurityLevel::Insecure => "insecure",
+        params: ParamsEcho {
+            log_n: config.literal().log_n,
+            log_qp: params.log_qp(),
+            levels: params.max_level().0,
+            dnum: params.dnum(),
+            special_primes: params.p_primes().len(),
+            log_scale: config.literal().circuit_log_scale,
+            security,
         },
         keys: keys_origin,
-        log_qp: params.log_qp(),
+        time_s: Spread {
+            median: median.0,
+            min: times[0].0,
+            max: times[times.len() - 1].0,
+        },
+        cpu_median_s: cpu_times.map(|c| c[c.len() / 2]),
+        phases_s: median.1,
+        precision_bits: Precision { mean, min: worst },
         levels_in: config.min_input_level().0,
         levels_out: output.level().0,
         depth: config.depth(),
-        time_median_ms: median.0,
-        time_min_ms: times[0].0,
-        time_max_ms: times[times.len() - 1].0,
-        phases_ms: median.1,
-        cpu_median_ms: cpu_times.map(|c| c[c.len() / 2]),
-        precision_mean_bits: mean,
-        precision_worst_bits: worst,
-        keygen_ms,
-        setup_ms,
+        keygen_s,
+        setup_s,
         galois_keys: keys.galois.len(),
-        eval_key_bytes: keys.size_bytes() as u64,
-        eval_key_bytes_compressed: keys.compressed_bytes() as u64,
+        eval_key_bytes: keys.compressed_bytes() as u64,
+        eval_key_bytes_in_memory: keys.size_bytes() as u64,
         eval_key_bytes_formula: plan.bootstrap_key_bytes(config, true),
         plaintext_bytes: bootstrapper.dft().size_bytes() as u64,
         peak_rss_bytes: peak_rss_bytes(),
@@ -270,20 +303,21 @@ fn precision_bits(expected: &[C64], got: &[C64]) -> (f64, f64) {
 }
 
 fn print_summary(report: &BootstrapReport) {
+    let time = &report.time_s;
     println!(
-        "bootstrap N = 2^{}, {} slots, {} threads ({}): {:.0} ms median of {} (min {:.0}, max {:.0})",
-        report.log_n,
+        "bootstrap N = 2^{}, {} slots, {} threads ({}): {:.2} s median of {} (min {:.2}, max {:.2})",
+        report.params.log_n,
         report.slots,
         report.threads,
-        report.security,
-        report.time_median_ms,
+        report.params.security,
+        time.median,
         report.repeats,
-        report.time_min_ms,
-        report.time_max_ms
+        time.min,
+        time.max
     );
-    let p = &report.phases_ms;
+    let p = &report.phases_s;
     println!(
-        "phases: raise {:.0} ms, CoeffToSlot {:.0} ms, EvalMod {:.0} ms, SlotToCoeff {:.0} ms",
+        "phases: raise {:.2} s, CoeffToSlot {:.2} s, EvalMod {:.2} s, SlotToCoeff {:.2} s",
         p.raise, p.coeff_to_slot, p.evalmod, p.slot_to_coeff
     );
     println!(
@@ -291,17 +325,17 @@ fn print_summary(report: &BootstrapReport) {
         report.levels_in,
         report.levels_out,
         report.depth,
-        report.precision_mean_bits,
-        report.precision_worst_bits
+        report.precision_bits.mean,
+        report.precision_bits.min
     );
     println!(
-        "keygen {:.0} ms, set-up {:.0} ms; {} Galois keys, {:.2} GB in memory, {:.2} GB compressed; \
-         plaintexts {:.2} GB; peak RSS {}",
-        report.keygen_ms,
-        report.setup_ms,
+        "keygen {:.1} s, set-up {:.1} s; {} Galois keys, {:.2} GB stored (compressed), {:.2} GB \
+         in memory; plaintexts {:.2} GB; peak RSS {}",
+        report.keygen_s,
+        report.setup_s,
         report.galois_keys,
         report.eval_key_bytes as f64 / 1e9,
-        report.eval_key_bytes_compressed as f64 / 1e9,
+        report.eval_key_bytes_in_memory as f64 / 1e9,
         report.plaintext_bytes as f64 / 1e9,
         report
             .peak_rss_bytes
