@@ -10,15 +10,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::bail;
-use fhec_compiler::data::DataDirSearch;
 use serde::Serialize;
 
 use super::compile::progress_bar;
 use super::process_stats::peak_rss_bytes;
-use super::run::{
-    BackendKind, ClearSession, ImageRange, ImageResult, load_test_images, thread_pool,
-};
+use super::run::{BackendKind, ImageRange, ImageResult, Loaded, thread_pool};
 
 /// Options of `fhec bench model`.
 #[derive(clap::Args)]
@@ -82,16 +78,18 @@ struct ModelReport {
 
 /// Times the program on the images.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if args.backend == BackendKind::Ckks {
-        bail!("--backend ckks: running a program on the CKKS backend is not built yet");
-    }
-    let data = DataDirSearch::from_process(args.data.clone());
-    let load_start = Instant::now();
-    let session = ClearSession::load(&args.program, args.weights.as_deref(), &data)?;
-    session.check_image_model()?;
-    let images = args.images.0.clone();
-    let batch = load_test_images(&data, &images)?;
-    let load_s = load_start.elapsed().as_secs_f64();
+    let Loaded {
+        session,
+        batch,
+        images,
+        load_s,
+    } = Loaded::new(
+        args.backend,
+        &args.program,
+        args.weights.as_deref(),
+        args.data.clone(),
+        args.images.0.clone(),
+    )?;
     let (pool, threads) = thread_pool(args.threads)?;
     let run_start = Instant::now();
     let bar = progress_bar(images.len() + 1, "bench model".into(), "images")?;

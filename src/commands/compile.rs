@@ -23,6 +23,7 @@ use fhec_compiler::stats::program_stats;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::check::ModelArgs;
+use super::files::write_atomically;
 
 /// Arguments of `fhec compile`.
 #[derive(clap::Args)]
@@ -216,24 +217,4 @@ fn print_pass_report(report: &PassReport) {
 
 fn gib(bytes: u64) -> f64 {
     bytes as f64 / f64::from(1u32 << 30)
-}
-
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so a
-/// failed write never leaves a truncated program or loses the previous one.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(directory).with_context(|| {
-        format!(
-            "{}: cannot create a temporary file beside it",
-            path.display()
-        )
-    })?;
-    std::io::Write::write_all(&mut file, bytes)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    file.persist(path)
-        .with_context(|| format!("{}: cannot replace", path.display()))?;
-    Ok(())
 }

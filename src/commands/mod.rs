@@ -5,6 +5,7 @@ pub mod bench_bootstrap;
 pub mod bench_model;
 pub mod check;
 pub mod compile;
+pub mod files;
 pub mod import;
 pub mod plain;
 pub mod process_stats;

@@ -35,6 +35,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::compile::progress_bar;
+use super::files::write_atomically;
 use super::process_stats::peak_rss_bytes;
 
 /// The CIFAR-10 test batch, relative to the data directory.
@@ -354,18 +355,60 @@ fn summary(results: &[ImageResult]) -> Summary {
     }
 }
 
+/// A program with its weights and the test images it runs on: what `run` and `bench model`
+/// load before timing anything.
+pub struct Loaded {
+    /// The program and its plaintext source.
+    pub session: ClearSession,
+    /// The test batch, up to the last image asked for.
+    pub batch: CifarBatch,
+    /// The images to run.
+    pub images: Range<usize>,
+    /// Seconds spent loading.
+    pub load_s: f64,
+}
+
+impl Loaded {
+    /// Loads `program` (with `weights`, else the ones it was compiled from) and the test
+    /// images, refusing a backend that is not built and a program that does not take images.
+    pub fn new(
+        backend: BackendKind,
+        program: &Path,
+        weights: Option<&Path>,
+        data: Option<PathBuf>,
+        images: Range<usize>,
+    ) -> anyhow::Result<Self> {
+        if backend == BackendKind::Ckks {
+            bail!("--backend ckks: running a program on the CKKS backend is not built yet");
+        }
+        let data = DataDirSearch::from_process(data);
+        let start = Instant::now();
+        let session = ClearSession::load(program, weights, &data)?;
+        session.check_image_model()?;
+        let batch = load_test_images(&data, &images)?;
+        Ok(Loaded {
+            session,
+            batch,
+            images,
+            load_s: start.elapsed().as_secs_f64(),
+        })
+    }
+}
+
 /// Runs the program on the images and prints the summary.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if args.backend == BackendKind::Ckks {
-        bail!("--backend ckks: running a program on the CKKS backend is not built yet");
-    }
-    let data = DataDirSearch::from_process(args.data.clone());
-    let load_start = Instant::now();
-    let session = ClearSession::load(&args.program, args.weights.as_deref(), &data)?;
-    session.check_image_model()?;
-    let images = args.images.0.clone();
-    let batch = load_test_images(&data, &images)?;
-    let load_s = load_start.elapsed().as_secs_f64();
+    let Loaded {
+        session,
+        batch,
+        images,
+        load_s,
+    } = Loaded::new(
+        args.backend,
+        &args.program,
+        args.weights.as_deref(),
+        args.data.clone(),
+        args.images.0.clone(),
+    )?;
     let (pool, threads) = thread_pool(args.threads)?;
     let bar = progress_bar(images.len(), "clear backend".into(), "images")?;
     let run_start = Instant::now();
@@ -402,8 +445,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             phases,
             layers: Vec::new(),
         };
-        std::fs::write(path, serde_json::to_string_pretty(&report)?)
-            .with_context(|| format!("{}: cannot write the report", path.display()))?;
+        write_atomically(path, serde_json::to_string_pretty(&report)?.as_bytes())?;
     }
     Ok(())
 }
