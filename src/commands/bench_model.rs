@@ -7,35 +7,22 @@
 //! time, plus the median/min/max time and the peak resident set size.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::Serialize;
 
 use super::compile::progress_bar;
 use super::process_stats::peak_rss_bytes;
-use super::run::{BackendKind, ImageRange, ImageResult, Loaded, thread_pool};
+use super::run::{ImageRange, ImageResult, Loaded, ProgramArgs, thread_pool};
 
 /// Options of `fhec bench model`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The compiled program (RON).
-    program: PathBuf,
-    /// Where to run it.
-    #[arg(long, value_enum, default_value_t = BackendKind::Clear)]
-    backend: BackendKind,
+    #[command(flatten)]
+    program: ProgramArgs,
     /// Test images to time, `a..b` or one index.
     #[arg(long, default_value = "0..4")]
     images: ImageRange,
-    /// Weights of the same architecture instead of those the program was compiled with.
-    #[arg(long)]
-    weights: Option<PathBuf>,
-    /// Data directory (else $FHEC_DATA, else ../shared/data).
-    #[arg(long)]
-    data: Option<PathBuf>,
-    /// Threads (default: all cores).
-    #[arg(long)]
-    threads: Option<usize>,
     /// Print JSON (DESIGN §10) instead of a line of text.
     #[arg(long)]
     json: bool,
@@ -83,14 +70,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         batch,
         images,
         load_s,
-    } = Loaded::new(
-        args.backend,
-        &args.program,
-        args.weights.as_deref(),
-        args.data.clone(),
-        args.images.0.clone(),
-    )?;
-    let (pool, threads) = thread_pool(args.threads)?;
+    } = args.program.load(args.images.0.clone())?;
+    let (pool, threads) = thread_pool(args.program.threads)?;
     let run_start = Instant::now();
     let bar = progress_bar(images.len() + 1, "bench model".into(), "images")?;
     let results: Vec<ImageResult> = pool.install(|| {
@@ -120,7 +101,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let report = ModelReport {
         bench: "model",
-        program: args.program.display().to_string(),
+        program: args.program.program.display().to_string(),
         backend: "clear",
         threads,
         slots: session

@@ -79,20 +79,28 @@ impl FromStr for ImageRange {
 /// Arguments of `fhec run`.
 #[derive(clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub program: ProgramArgs,
+    /// Test images to run, `a..b` or one index.
+    #[arg(long, default_value = "0..8")]
+    pub images: ImageRange,
+    /// Write the full JSON report (DESIGN §10) here.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+/// What `run` and `bench model` share: the program, where to run it, its weights and data,
+/// and the thread count.
+#[derive(clap::Args)]
+pub struct ProgramArgs {
     /// The compiled program (RON).
     pub program: PathBuf,
     /// Where to run it.
     #[arg(long, value_enum, default_value_t = BackendKind::Clear)]
     pub backend: BackendKind,
-    /// Test images to run, `a..b` or one index.
-    #[arg(long, default_value = "0..8")]
-    pub images: ImageRange,
     /// Weights of the same architecture instead of those the program was compiled with.
     #[arg(long)]
     pub weights: Option<PathBuf>,
-    /// Write the full JSON report (DESIGN §10) here.
-    #[arg(long)]
-    pub report: Option<PathBuf>,
     /// Data directory (else $FHEC_DATA, else ../shared/data).
     #[arg(long)]
     pub data: Option<PathBuf>,
@@ -368,22 +376,16 @@ pub struct Loaded {
     pub load_s: f64,
 }
 
-impl Loaded {
-    /// Loads `program` (with `weights`, else the ones it was compiled from) and the test
-    /// images, refusing a backend that is not built and a program that does not take images.
-    pub fn new(
-        backend: BackendKind,
-        program: &Path,
-        weights: Option<&Path>,
-        data: Option<PathBuf>,
-        images: Range<usize>,
-    ) -> anyhow::Result<Self> {
-        if backend == BackendKind::Ckks {
+impl ProgramArgs {
+    /// Loads the program (with `--weights`, else the ones it was compiled from) and the test
+    /// `images`, refusing a backend that is not built and a program that does not take images.
+    pub fn load(&self, images: Range<usize>) -> anyhow::Result<Loaded> {
+        if self.backend == BackendKind::Ckks {
             bail!("--backend ckks: running a program on the CKKS backend is not built yet");
         }
-        let data = DataDirSearch::from_process(data);
+        let data = DataDirSearch::from_process(self.data.clone());
         let start = Instant::now();
-        let session = ClearSession::load(program, weights, &data)?;
+        let session = ClearSession::load(&self.program, self.weights.as_deref(), &data)?;
         session.check_image_model()?;
         let batch = load_test_images(&data, &images)?;
         Ok(Loaded {
@@ -402,14 +404,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         batch,
         images,
         load_s,
-    } = Loaded::new(
-        args.backend,
-        &args.program,
-        args.weights.as_deref(),
-        args.data.clone(),
-        args.images.0.clone(),
-    )?;
-    let (pool, threads) = thread_pool(args.threads)?;
+    } = args.program.load(args.images.0.clone())?;
+    let (pool, threads) = thread_pool(args.program.threads)?;
     let bar = progress_bar(images.len(), "clear backend".into(), "images")?;
     let run_start = Instant::now();
     let results: Vec<ImageResult> = pool.install(|| {
@@ -435,7 +431,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(&summary)?);
     if let Some(path) = &args.report {
         let report = Report {
-            program: args.program.display().to_string(),
+            program: args.program.program.display().to_string(),
             backend: "clear",
             threads,
             peak_rss_bytes: peak_rss_bytes(),
