@@ -9,6 +9,7 @@
 //! report says so (`"keys": "deterministic"`), and the keys are never used outside.
 
 use super::process_stats::{peak_rss_bytes, process_cpu_ns};
+use super::run::thread_pool;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use fhec_params::bootstrap::{n16_boot, test_boot_insecure};
@@ -165,19 +166,10 @@ pub fn run(args: BootstrapBenchArgs) -> Result<()> {
     if !slots.is_power_of_two() || slots < 2 || slots > max_slots {
         bail!("--slots {slots}: must be a power of two between 2 and N/2 = {max_slots}");
     }
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if threads == 0 {
-        bail!("--threads must be at least 1");
-    }
+    let (pool, threads) = thread_pool(args.threads)?;
     let literal = literal_for(args.log_n, slots.trailing_zeros())?;
     let config = BootstrapConfig::new(literal)
         .with_context(|| format!("bootstrapping parameters for log N = {}", args.log_n))?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .context("cannot start the thread pool")?;
     let report = pool.install(|| measure(&config, &args, threads))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
