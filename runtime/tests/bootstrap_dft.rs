@@ -56,7 +56,8 @@ fn report(name: &str, stats: &PrecisionStats) {
 }
 
 /// Test 3 of the plan: BSGS evaluation of random diagonal matrices (several baby steps, a
-/// 2n-slot matrix on an n-slot input) against the clear product.
+/// 2n-slot matrix on an n-slot input, giants in isolated runs and in long chains) against the
+/// clear product.
 #[test]
 fn linear_transform_matches_the_clear_product() {
     let t = context();
@@ -72,6 +73,8 @@ fn linear_transform_matches_the_clear_product() {
         (64usize, 64usize, vec![0usize, 1, 2, 5, 17, 40, 63], 8usize),
         (64, 64, vec![3, 9, 33], 1),
         (32, 64, vec![0, 1, 31, 32, 33, 63], 4),
+        // Dense: giant chains of 8 links up and 7 down.
+        (64, 64, (0..64).collect(), 4),
     ] {
         let diagonals: BTreeMap<usize, Vec<C64>> = indices
             .iter()

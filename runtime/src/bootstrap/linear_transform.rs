@@ -6,6 +6,10 @@
 //!
 //! `M·z = Σ_g rot_g( Σ_b d'_(g+b) ⊙ rot_b(z) )` with `d'_k = rot_(−g)(d_k)` in the clear.
 //!
+//! The giants are summed by Horner's rule along chains of consecutive multiples of N1
+//! ([`fhec_params::dft_plan::giant_chains`] explains why: about two giant keys per matrix
+//! instead of one per giant, at the same number of key switches).
+//!
 //! Double hoisting (BMTH21): the baby rotations `rot_b(z)` share one decomposition of the
 //! input and stay over Q_l·P without their ModDowns
 //! ([`crate::eval::Evaluator::rotate_hoisted_extended`]); the diagonals are encoded over Q_l·P
@@ -24,18 +28,23 @@ use crate::ciphertext::Ciphertext;
 use crate::context::CkksContext;
 use crate::encoding::C64;
 use crate::encoding::embed::scaled_coefficients;
-use crate::eval::Evaluator;
+use crate::eval::{Evaluator, ExtendedCiphertext};
 use crate::ring::{Form, RnsPoly};
 use fhec_params::Level;
-use fhec_params::dft_plan::signed_rotation;
+use fhec_params::dft_plan::{giant_chains, signed_rotation};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// One giant step: its rotation and the (baby index, pre-rotated diagonal) pairs it sums.
+/// The inner sum of one giant step: (baby index, pre-rotated diagonal) pairs.
+type InnerSum = Vec<(usize, RnsPoly)>;
+
+/// One Horner chain: `rot_anchor(u_0 + rot_step(u_1 + rot_step(…)))` over its links' inner
+/// sums u_i.
 #[derive(Clone, Debug)]
-struct GiantStep {
-    rotation: i64,
-    terms: Vec<(usize, RnsPoly)>,
+struct Chain {
+    anchor: i64,
+    step: i64,
+    links: Vec<InnerSum>,
 }
 
 /// A matrix ready to apply to ciphertexts at one level.
@@ -47,7 +56,10 @@ pub struct LinearTransform {
     diagonal_scale: f64,
     /// Baby rotations, signed; index 0 is the identity.
     babies: Vec<i64>,
-    giants: Vec<GiantStep>,
+    /// The inner sum of giant 0 (no rotation).
+    unrotated: InnerSum,
+    /// The chains summing the non-zero giants.
+    chains: Vec<Chain>,
 }
 
 impl LinearTransform {
@@ -106,11 +118,18 @@ impl LinearTransform {
         for (&b, &index) in &baby_index {
             babies[index] = signed_rotation(b, m);
         }
-        let giants = giants
+        let unrotated = giants.remove(&0).unwrap_or_default();
+        let plans = giant_chains(giants.keys().copied(), baby_step, m);
+        let chains = plans
             .into_iter()
-            .map(|(g, terms)| GiantStep {
-                rotation: signed_rotation(g, m),
-                terms,
+            .map(|plan| Chain {
+                anchor: plan.anchor,
+                step: plan.step,
+                links: plan
+                    .giants
+                    .iter()
+                    .map(|g| giants.remove(g).expect("every giant is in one chain"))
+                    .collect(),
             })
             .collect();
         Ok(Self {
@@ -119,7 +138,8 @@ impl LinearTransform {
             level,
             diagonal_scale,
             babies,
-            giants,
+            unrotated,
+            chains,
         })
     }
 
@@ -138,26 +158,36 @@ impl LinearTransform {
         self.slots
     }
 
-    /// Every rotation an evaluation performs (signed, 0 excluded).
+    /// Every rotation an evaluation performs (signed, 0 excluded): the babies and the chain
+    /// steps, hence the keys it needs.
     pub fn rotations(&self) -> BTreeSet<i64> {
         self.babies
             .iter()
             .copied()
-            .chain(self.giants.iter().map(|g| g.rotation))
+            .chain(self.chains.iter().flat_map(|chain| {
+                let stepped = chain.links.len() > 1;
+                [Some(chain.anchor), stepped.then_some(chain.step)]
+                    .into_iter()
+                    .flatten()
+            }))
             .filter(|&r| r != 0)
             .collect()
     }
 
+    /// Every inner sum: giant 0's, then each chain's links.
+    fn inner_sums(&self) -> impl Iterator<Item = &InnerSum> {
+        std::iter::once(&self.unrotated).chain(self.chains.iter().flat_map(|chain| &chain.links))
+    }
+
     /// Number of encoded diagonals.
     pub fn diagonal_count(&self) -> usize {
-        self.giants.iter().map(|g| g.terms.len()).sum()
+        self.inner_sums().map(Vec::len).sum()
     }
 
     /// Bytes of the encoded diagonals.
     pub fn size_bytes(&self) -> usize {
-        self.giants
-            .iter()
-            .flat_map(|g| &g.terms)
+        self.inner_sums()
+            .flatten()
             .map(|(_, p)| p.data().len() * 8)
             .sum()
     }
@@ -187,16 +217,29 @@ impl LinearTransform {
         }
         let ring = evaluator.context().ring();
         let rotated = evaluator.rotate_hoisted_extended(input, &self.babies)?;
-        let mut sum = evaluator.extended_zero(input);
-        let mut inner = evaluator.extended_zero(input);
-        for giant in &self.giants {
-            inner.c0.data_mut().fill(0);
-            inner.c1.data_mut().fill(0);
-            for (baby, diagonal) in &giant.terms {
-                ring.mul_acc(&mut inner.c0, &rotated[*baby].c0, diagonal);
-                ring.mul_acc(&mut inner.c1, &rotated[*baby].c1, diagonal);
+        // acc += Σ_b d ⊙ rot_b(input), all over Q_l·P.
+        let accumulate = |acc: &mut ExtendedCiphertext, terms: &InnerSum| {
+            for (baby, diagonal) in terms {
+                ring.mul_acc(&mut acc.c0, &rotated[*baby].c0, diagonal);
+                ring.mul_acc(&mut acc.c1, &rotated[*baby].c1, diagonal);
             }
-            evaluator.rotate_extended_accumulate(&inner, input, giant.rotation, &mut sum)?;
+        };
+        let mut sum = evaluator.extended_zero(input);
+        accumulate(&mut sum, &self.unrotated);
+        for chain in &self.chains {
+            // Horner from the far end: carry ← u_i + rot_step(carry), then rot_anchor(carry).
+            let mut carry: Option<ExtendedCiphertext> = None;
+            for terms in chain.links.iter().rev() {
+                let mut acc = evaluator.extended_zero(input);
+                accumulate(&mut acc, terms);
+                if let Some(previous) = &carry {
+                    evaluator.rotate_extended_accumulate(previous, input, chain.step, &mut acc)?;
+                }
+                carry = Some(acc);
+            }
+            if let Some(first) = &carry {
+                evaluator.rotate_extended_accumulate(first, input, chain.anchor, &mut sum)?;
+            }
         }
         let output = evaluator.rescale_extended(
             &sum,
