@@ -21,6 +21,10 @@
 //!
 //! Inputs with fewer slots than the matrix are accepted when their slot count divides m: an
 //! n-slot ciphertext is m-periodic, which is all the diagonal method needs.
+//!
+//! Where the diagonals live is a [`DiagonalResidency`]: encoded once and kept (fast; at
+//! N = 2^16 a bootstrap's diagonals take 2.7 GB), or kept as slot values and encoded at each
+//! use (about 1/250 of the memory, one FFT and l + 1 + k NTTs more per diagonal and use).
 
 use super::bootstrapper::BootstrapError;
 use super::dft::DiagonalMatrix;
@@ -33,10 +37,39 @@ use crate::ring::{Form, RnsPoly};
 use fhec_params::Level;
 use fhec_params::dft_plan::{giant_chains, signed_rotation};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Whether a transform keeps its diagonals encoded or encodes them at each use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DiagonalResidency {
+    /// Encoded once, at construction, and kept: no encoding during evaluation.
+    #[default]
+    Encoded,
+    /// Kept as complex slot values (m × 16 bytes) and encoded when the transform runs.
+    OnDemand,
+}
+
+/// One pre-rotated diagonal, in the form its residency keeps.
+#[derive(Clone, Debug)]
+enum Diagonal {
+    /// Over Q_l·P, NTT form, at the transform's diagonal scale.
+    Encoded(RnsPoly),
+    /// The slot values, encoded when used.
+    Values(Vec<C64>),
+}
+
+impl Diagonal {
+    fn size_bytes(&self) -> usize {
+        match self {
+            Diagonal::Encoded(poly) => poly.data().len() * 8,
+            Diagonal::Values(values) => values.len() * std::mem::size_of::<C64>(),
+        }
+    }
+}
+
 /// The inner sum of one giant step: (baby index, pre-rotated diagonal) pairs.
-type InnerSum = Vec<(usize, RnsPoly)>;
+type InnerSum = Vec<(usize, Diagonal)>;
 
 /// One Horner chain: `rot_anchor(u_0 + rot_step(u_1 + rot_step(…)))` over its links' inner
 /// sums u_i.
@@ -63,9 +96,10 @@ pub struct LinearTransform {
 }
 
 impl LinearTransform {
-    /// Encodes `matrix` for inputs at `level`, with baby step `baby_step` (a power of two) and
-    /// diagonals at `diagonal_scale`; outputs are labelled with `output_slots` slots (the
-    /// matrix's slot count, or a divisor of it when the output is known to be periodic).
+    /// Prepares `matrix` for inputs at `level`, with baby step `baby_step` (a power of two) and
+    /// diagonals at `diagonal_scale`, kept as `residency` says; outputs are labelled with
+    /// `output_slots` slots (the matrix's slot count, or a divisor of it when the output is
+    /// known to be periodic).
     ///
     /// Errors: [`BootstrapError::Shape`] for a baby step or output slot count that does not
     /// fit the matrix or a level outside 1..=L, [`BootstrapError::Encode`] when a diagonal cannot be encoded.
@@ -76,6 +110,7 @@ impl LinearTransform {
         level: Level,
         diagonal_scale: f64,
         output_slots: usize,
+        residency: DiagonalResidency,
     ) -> Result<Self, BootstrapError> {
         let m = matrix.slots();
         if !baby_step.is_power_of_two() || baby_step > m {
@@ -95,7 +130,8 @@ impl LinearTransform {
                 level.0
             )));
         }
-        // Encode every pre-rotated diagonal in parallel (each is one FFT and a few NTTs).
+        // Pre-rotate (and encode, if kept encoded) every diagonal in parallel (each encoding is
+        // one FFT and a few NTTs).
         let diagonals: Vec<(&usize, &Vec<C64>)> = matrix.diagonals().iter().collect();
         let encoded = diagonals
             .par_iter()
@@ -103,11 +139,19 @@ impl LinearTransform {
                 let g = k - k % baby_step;
                 // d'[j] = d[(j − g) mod m].
                 let rotated: Vec<C64> = (0..m).map(|j| diagonal[(j + m - g) % m]).collect();
-                encode_extended(context, &rotated, level, diagonal_scale)
+                Ok(match residency {
+                    DiagonalResidency::Encoded => Diagonal::Encoded(encode_extended(
+                        context,
+                        &rotated,
+                        level,
+                        diagonal_scale,
+                    )?),
+                    DiagonalResidency::OnDemand => Diagonal::Values(rotated),
+                })
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, BootstrapError>>()?;
         let mut baby_index: BTreeMap<usize, usize> = BTreeMap::from([(0, 0)]);
-        let mut giants: BTreeMap<usize, Vec<(usize, RnsPoly)>> = BTreeMap::new();
+        let mut giants: BTreeMap<usize, InnerSum> = BTreeMap::new();
         for ((&k, _), plaintext) in diagonals.into_iter().zip(encoded) {
             let b = k % baby_step;
             let next = baby_index.len();
@@ -184,11 +228,11 @@ impl LinearTransform {
         self.inner_sums().map(Vec::len).sum()
     }
 
-    /// Bytes of the encoded diagonals.
+    /// Bytes the diagonals take as kept (encoded, or slot values when encoded on demand).
     pub fn size_bytes(&self) -> usize {
         self.inner_sums()
             .flatten()
-            .map(|(_, p)| p.data().len() * 8)
+            .map(|(_, diagonal)| diagonal.size_bytes())
             .sum()
     }
 
@@ -217,21 +261,35 @@ impl LinearTransform {
         }
         let ring = evaluator.context().ring();
         let rotated = evaluator.rotate_hoisted_extended(input, &self.babies)?;
-        // acc += Σ_b d ⊙ rot_b(input), all over Q_l·P.
-        let accumulate = |acc: &mut ExtendedCiphertext, terms: &InnerSum| {
-            for (baby, diagonal) in terms {
-                ring.mul_acc(&mut acc.c0, &rotated[*baby].c0, diagonal);
-                ring.mul_acc(&mut acc.c1, &rotated[*baby].c1, diagonal);
-            }
-        };
+        // acc += Σ_b d ⊙ rot_b(input), all over Q_l·P (encoding the diagonals first, in
+        // parallel, when they are kept as values).
+        let context = evaluator.context();
+        let accumulate =
+            |acc: &mut ExtendedCiphertext, terms: &InnerSum| -> Result<(), BootstrapError> {
+                let plains: Vec<Cow<'_, RnsPoly>> = terms
+                    .par_iter()
+                    .map(|(_, diagonal)| match diagonal {
+                        Diagonal::Encoded(poly) => Ok(Cow::Borrowed(poly)),
+                        Diagonal::Values(values) => {
+                            encode_extended(context, values, self.level, self.diagonal_scale)
+                                .map(Cow::Owned)
+                        }
+                    })
+                    .collect::<Result<_, BootstrapError>>()?;
+                for ((baby, _), plain) in terms.iter().zip(&plains) {
+                    ring.mul_acc(&mut acc.c0, &rotated[*baby].c0, plain);
+                    ring.mul_acc(&mut acc.c1, &rotated[*baby].c1, plain);
+                }
+                Ok(())
+            };
         let mut sum = evaluator.extended_zero(input);
-        accumulate(&mut sum, &self.unrotated);
+        accumulate(&mut sum, &self.unrotated)?;
         for chain in &self.chains {
             // Horner from the far end: carry ← u_i + rot_step(carry), then rot_anchor(carry).
             let mut carry: Option<ExtendedCiphertext> = None;
             for terms in chain.links.iter().rev() {
                 let mut acc = evaluator.extended_zero(input);
-                accumulate(&mut acc, terms);
+                accumulate(&mut acc, terms)?;
                 if let Some(previous) = &carry {
                     evaluator.rotate_extended_accumulate(previous, input, chain.step, &mut acc)?;
                 }
