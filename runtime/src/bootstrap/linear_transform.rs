@@ -284,19 +284,22 @@ impl LinearTransform {
             };
         let mut sum = evaluator.extended_zero(input);
         accumulate(&mut sum, &self.unrotated)?;
+        // Two buffers for every chain: the link being summed and the carry from the far end.
+        let mut acc = evaluator.extended_zero(input);
+        let mut carry = evaluator.extended_zero(input);
         for chain in &self.chains {
             // Horner from the far end: carry ← u_i + rot_step(carry), then rot_anchor(carry).
-            let mut carry: Option<ExtendedCiphertext> = None;
-            for terms in chain.links.iter().rev() {
-                let mut acc = evaluator.extended_zero(input);
+            for (position, terms) in chain.links.iter().rev().enumerate() {
+                acc.c0.data_mut().fill(0);
+                acc.c1.data_mut().fill(0);
                 accumulate(&mut acc, terms)?;
-                if let Some(previous) = &carry {
-                    evaluator.rotate_extended_accumulate(previous, input, chain.step, &mut acc)?;
+                if position > 0 {
+                    evaluator.rotate_extended_accumulate(&carry, input, chain.step, &mut acc)?;
                 }
-                carry = Some(acc);
+                std::mem::swap(&mut acc, &mut carry);
             }
-            if let Some(first) = &carry {
-                evaluator.rotate_extended_accumulate(first, input, chain.anchor, &mut sum)?;
+            if !chain.links.is_empty() {
+                evaluator.rotate_extended_accumulate(&carry, input, chain.anchor, &mut sum)?;
             }
         }
         let output = evaluator.rescale_extended(
