@@ -9,7 +9,7 @@
 use ndarray::{Array, CowArray, Dimension, NdFloat};
 
 /// A float type the reference executor can run in.
-pub trait Scalar: NdFloat + Default {
+pub trait Scalar: NdFloat {
     /// The name used on the command line and in reports: `"f32"` or `"f64"`.
     const NAME: &'static str;
 
