@@ -27,7 +27,7 @@ use fhec_compiler::linear::{WeightPlaintexts, Weights};
 use fhec_compiler::lower::bindings::graph_weights;
 use fhec_compiler::lower::io::{descriptions, program_source, unpack};
 use fhec_compiler::lower::{IoDescription, graph_hash};
-use fhec_compiler::reference::{ActivationMode, ApproxActivations, Exact, arg_max, forward_with};
+use fhec_compiler::reference::{ApproxActivations, Reference, arg_max};
 use fhec_ir::Program;
 use fhec_runtime::exec::{ClearBackend, run as exec_run};
 use ndarray::{ArrayD, IxDyn};
@@ -120,6 +120,9 @@ pub struct ClearSession {
     graph: TensorGraph,
     weights: Weights,
     approx: ApproxActivations,
+    /// The tensor level in f64, the clear backend's precision, so that comparing logits
+    /// measures the lowering and not float32 rounding.
+    reference: Reference<'static, f64>,
 }
 
 /// What one image gave.
@@ -170,6 +173,7 @@ impl ClearSession {
             inputs: descriptions(&program, false)?,
             outputs: descriptions(&program, true)?,
             weights: graph_weights(&loaded.graph),
+            reference: Reference::new(&loaded.graph).into_owned(),
             graph: loaded.graph,
             approx,
             program,
@@ -234,15 +238,18 @@ impl ClearSession {
         Ok((logits, start.elapsed().as_secs_f64()))
     }
 
-    /// The tensor-level logits of raw pixels: exact, and with the program's approximations.
-    pub fn reference(&self, pixels: &[u8]) -> anyhow::Result<(Vec<f32>, Vec<f32>)> {
+    /// The tensor-level logits of raw pixels, computed in f64: exact, and with the program's
+    /// approximations.
+    pub fn reference(&self, pixels: &[u8]) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
         let image = ArrayD::from_shape_vec(
             IxDyn(&CIFAR_IMAGE_SHAPE),
             pixels.iter().map(|&p| f32::from(p)).collect(),
         )?;
-        let exact = forward_with(&self.graph, std::slice::from_ref(&image), &Exact, &mut ())?;
+        let exact = self.reference.forward(std::slice::from_ref(&image))?;
         let mut seen = self.approx.start();
-        let approx = forward_with(&self.graph, &[image], &self.approx, &mut seen)?;
+        let approx = self
+            .reference
+            .forward_with(&[image], &self.approx, &mut seen)?;
         Ok((
             exact.iter().copied().collect(),
             approx.iter().copied().collect(),
@@ -264,17 +271,13 @@ impl ClearSession {
         let diff = logits
             .iter()
             .zip(&approx)
-            .map(|(a, &b)| (a - f64::from(b)).abs())
+            .map(|(a, b)| (a - b).abs())
             .fold(0.0, f64::max);
-        let peak = approx
-            .iter()
-            .map(|v| f64::from(v.abs()))
-            .fold(0.0, f64::max);
-        let as_f32: Vec<f32> = logits.iter().map(|&v| v as f32).collect();
+        let peak = approx.iter().map(|v| v.abs()).fold(0.0, f64::max);
         Ok(ImageResult {
             index,
             label: batch.labels()[index],
-            class: arg_max(&as_f32),
+            class: arg_max(&logits),
             plain_class: arg_max(&exact),
             approx_class: arg_max(&approx),
             time_s,
