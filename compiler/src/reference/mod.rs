@@ -21,7 +21,7 @@ mod scalar;
 pub use accuracy::{AccuracyReport, arg_max, load_logits};
 pub use approx::{ApproxActivations, ApproxError, approximated_function};
 pub use executor::{Reference, image_tensor};
-pub use mode::{ActivationMode, Exact, apply_activation};
+pub use mode::{ActivationMode, Exact};
 pub use scalar::Scalar;
 
 use std::ops::Range;

@@ -36,13 +36,6 @@ pub trait ActivationMode<F: Scalar = f32>: Sync {
     fn merge(&self, into: &mut Self::Observed, other: Self::Observed);
 }
 
-/// `kind` applied to one value in precision `F` (what [`Activation::apply`] does in float32).
-pub fn apply_activation<F: Scalar>(kind: Activation, x: F) -> F {
-    match kind {
-        Activation::Relu => x.max(F::zero()),
-    }
-}
-
 /// The activation functions themselves; observes nothing.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Exact;
@@ -53,7 +46,7 @@ impl<F: Scalar> ActivationMode<F> for Exact {
     fn start(&self) {}
 
     fn activate(&self, _node: usize, kind: Activation, x: &ArrayD<F>, _: &mut ()) -> ArrayD<F> {
-        x.mapv(|v| apply_activation(kind, v))
+        x.mapv(|v| kind.apply(v))
     }
 
     fn merge(&self, _into: &mut (), _other: ()) {}
