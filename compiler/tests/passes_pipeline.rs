@@ -414,3 +414,53 @@ fn timing_of_a_larger_chain() {
         scheduled.order().len()
     );
 }
+
+/// conv → ReLU → conv → ReLU, then a fork into two conv → ReLU branches joined by an add:
+/// a residual block whose skip path carries its own convolution and activation.
+fn forked_block(weights: &mut Weights) -> Program {
+    let maps: Vec<LinearMap> = ["f0", "f1", "fa", "fb"].map(conv_map).into();
+    for (i, m) in maps.iter().enumerate() {
+        add_weights(weights, m, 20 + i as u64, 0.3);
+    }
+    let mut b = Builder::new();
+    let x = input(&mut b);
+    let conv_relu = |b: &mut Builder, m: &LinearMap, v: Value| {
+        let v = emit(b, m, &[v], &Scale::pow2(40)).unwrap().outputs[0];
+        fhec_compiler::poly::emit(b, v, &relu(4.0, 15))
+            .unwrap()
+            .output
+    };
+    let first = conv_relu(&mut b, &maps[0], x);
+    let shared = conv_relu(&mut b, &maps[1], first);
+    let left = conv_relu(&mut b, &maps[2], shared);
+    let right = conv_relu(&mut b, &maps[3], shared);
+    let sum = b.add(left, right).unwrap();
+    b.output(sum, io("y")).unwrap();
+    b.finish()
+}
+
+#[test]
+fn one_bootstrap_above_a_fork_serves_both_branches() {
+    // A conv costs 1 level, a degree-15 ReLU with its map emitted 6 (its depth), so from the
+    // inputs at 16: conv 15, ReLU 9, conv 8, ReLU 2, each branch's conv 1, and each branch's
+    // ReLU runs out: at least one bootstrap. The greedy rule refreshes each branch right
+    // before its ReLU (2). One bootstrap of the shared ReLU's input (after its emitted map,
+    // computed at level 7) leaves 12 levels for the rest of that ReLU (5), a branch conv (1)
+    // and a branch ReLU (6): exactly 12, so 1 is the minimum, and the placement finds it.
+    let mut weights = Weights::new();
+    let program = forked_block(&mut weights);
+    assert_eq!(relu(4.0, 15).depth, 6);
+    let source = WeightPlaintexts::new(weights);
+    let (scheduled, report) = check(program, &options(16, Some(12)), &source);
+    assert_eq!(report.levels.bootstraps, 1);
+    assert_eq!(count(&scheduled, Opcode::Bootstrap), 1);
+    // Two levels fewer per bootstrap: the shared bootstrap no longer reaches the end of the
+    // branches, and one per branch is the minimum again.
+    let mut weights = Weights::new();
+    let (_, report) = check(
+        forked_block(&mut weights),
+        &options(16, Some(10)),
+        &WeightPlaintexts::new(weights),
+    );
+    assert_eq!(report.levels.bootstraps, 2);
+}

@@ -23,7 +23,7 @@ pub mod schedule;
 pub use bootstrap::{Placement, PlacementError, place_bootstraps};
 pub use keys::{KeyError, KeyReport, canonical_offset, naf_terms, select_keys};
 pub use levels::{InputTypes, LevelsCounts, LevelsError, LevelsOutcome, assign_levels};
-pub use memory::MemoryModel;
+pub use memory::{BootstrapResidency, MemoryModel, ResidentBytes};
 pub use schedule::{ScheduleReport, schedule};
 
 use fhec_ir::{BootstrapSpec, ChainFacts, Program, Scale, VerifierErrors, verify_with};
@@ -90,8 +90,9 @@ pub enum PassError {
     /// The predicted peak exceeds the memory budget even with the fewest keys.
     #[error(
         "memory budget {budget} bytes not met: predicted peak {peak} bytes ({values} in live \
-         ciphertexts/plaintexts, {keys} in {key_count} evaluation keys) with the fewest \
-         rotation keys the decomposition allows"
+         ciphertexts/plaintexts, {keys} in evaluation keys ({key_count} circuit rotation keys \
+         and the bootstrapping's), {constants} in the bootstrapping's DFT plaintexts) with \
+         the fewest rotation keys the decomposition allows"
     )]
     MemoryBudget {
         /// The budget asked for.
@@ -100,8 +101,10 @@ pub enum PassError {
         peak: u64,
         /// Its value part.
         values: u64,
-        /// Its key part.
+        /// Its key part (the circuit's and the bootstrapping's).
         keys: u64,
+        /// The bootstrapping's encoded DFT diagonals.
+        constants: u64,
         /// Rotation keys in that key set.
         key_count: usize,
     },
@@ -176,6 +179,7 @@ fn pipeline(
     };
     let model = options
         .memory
+        .clone()
         .unwrap_or_else(|| MemoryModel::for_program(&leveled));
     let mut key_budget = options.max_rotation_keys;
     loop {
@@ -202,6 +206,7 @@ fn pipeline(
                     peak: schedule_report.peak_bytes,
                     values: schedule_report.peak_value_bytes,
                     keys: schedule_report.key_bytes,
+                    constants: schedule_report.bootstrap_plaintext_bytes,
                     key_count: keys_after,
                 });
             }
@@ -224,11 +229,11 @@ fn smaller_key_budget(
     options: &PassOptions,
 ) -> Option<usize> {
     let budget = options.memory_budget?;
-    if keys_after == 0 || report.key_bytes == 0 {
+    if keys_after == 0 || report.circuit_key_bytes == 0 {
         return None;
     }
     let excess = report.peak_bytes.saturating_sub(budget);
-    let per_key = (report.key_bytes / keys_after as u64).max(1);
+    let per_key = (report.circuit_key_bytes / keys_after as u64).max(1);
     let remove = usize::try_from(excess.div_ceil(per_key)).unwrap_or(keys_after);
     let aimed = keys_after.saturating_sub(remove.max(1));
     [aimed, keys_after - 1]
