@@ -16,6 +16,10 @@ use fhec_params::{
     BootstrapConfig, BootstrapError, BootstrapLiteral, DftDirection, DftPlan, DftPlanError, Level,
 };
 
+/// A prime above the circuit's top level may carry fresh inputs when its size is within this
+/// many bits of the working scale (N16_BOOT: SlotToCoeff's 42-bit primes against Δ = 2^45).
+pub const INPUT_PRIME_TOLERANCE_BITS: f64 = 4.0;
+
 /// Why a target could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
@@ -150,12 +154,30 @@ impl Target {
         })
     }
 
-    /// Pass options for this target: inputs at the circuit's top level and scale, this
-    /// bootstrap, chain and memory model; the key and memory budgets are the caller's.
+    /// The highest level a fresh input may be encrypted at: the circuit's top level, raised
+    /// through the primes above it (SlotToCoeff's) while each is within
+    /// [`INPUT_PRIME_TOLERANCE_BITS`] of the working scale, so a rescale there keeps scales
+    /// near Δ (a linear layer's rescale lands on Δ exactly whatever the prime).
+    pub fn max_input_level(&self) -> u32 {
+        let params = self.config.params();
+        let top = self.config.output_level().0;
+        let log_scale = self.config.output_scale().log2();
+        let near = |q: &u64| ((*q as f64).log2() - log_scale).abs() <= INPUT_PRIME_TOLERANCE_BITS;
+        let extra = params.q_primes()[top + 1..]
+            .iter()
+            .take_while(|q| near(q))
+            .count();
+        (top + extra) as u32
+    }
+
+    /// Pass options for this target: inputs at the circuit's top level and scale (allowed up
+    /// to [`Self::max_input_level`] when that saves bootstraps), this bootstrap, chain and
+    /// memory model; the key and memory budgets are the caller's.
     pub fn pass_options(&self) -> Result<PassOptions, TargetError> {
         let spec = self.bootstrap_spec()?;
         Ok(PassOptions {
             input_level: Some(spec.output_level),
+            max_input_level: Some(self.max_input_level()),
             input_scale: Some(spec.output_scale.clone()),
             bootstrap: Some(spec),
             chain: Some(self.chain()),
@@ -202,6 +224,9 @@ mod tests {
         assert!(chain.log2_primes.len() > 10);
         let options = target.pass_options().unwrap();
         assert_eq!(options.input_level, Some(10));
+        // The three 42-bit SlotToCoeff primes above the circuit may carry fresh inputs, not
+        // EvalMod's 60-bit ones.
+        assert_eq!(options.max_input_level, Some(13));
     }
 
     #[test]

@@ -353,6 +353,53 @@ fn bootstrap_counts_follow_the_budget() {
     assert_eq!(report.levels.bootstraps, 1);
 }
 
+#[test]
+fn inputs_start_higher_when_that_saves_bootstraps() {
+    // The chain of `bootstrap_counts_follow_the_budget`, its inputs allowed above the
+    // bootstrap's output level: the placement keeps the lowest input level with the fewest
+    // bootstraps.
+    let maps = [conv_map("c1"), conv_map("c2"), conv_map("c3")];
+    let mut weights = Weights::new();
+    for (i, m) in maps.iter().enumerate() {
+        add_weights(&mut weights, m, 10 + i as u64, 0.3);
+    }
+    let build = || {
+        let mut b = Builder::new();
+        let mut v = input(&mut b);
+        for m in &maps {
+            v = emit(&mut b, m, &[v], &Scale::pow2(40)).unwrap().outputs[0];
+            v = fhec_compiler::poly::emit(&mut b, v, &relu(4.0, 15))
+                .unwrap()
+                .output;
+        }
+        b.output(v, io("y")).unwrap();
+        b.finish()
+    };
+    let source = WeightPlaintexts::new(weights);
+    let cycle = relu(4.0, 15).depth + 2;
+    let input_level = |program: &Program| {
+        let (_, v) = program.inputs().next().unwrap();
+        program.value_type(v).unwrap().level
+    };
+    let bootstraps_at = |level: u32| {
+        let (_, report) = check(build(), &options(level, Some(cycle + 1)), &source);
+        report.levels.bootstraps
+    };
+    for (max, expected) in [(cycle + 1, 2), (2 * cycle + 1, 1), (3 * cycle + 2, 0)] {
+        let mut headroom = options(cycle + 1, Some(cycle + 1));
+        headroom.max_input_level = Some(max);
+        headroom.chain = Some(chain(max));
+        let (scheduled, report) = check(build(), &headroom, &source);
+        assert_eq!(report.levels.bootstraps, expected, "inputs up to {max}");
+        // The lowest such level: one less gives more bootstraps (or is the base level).
+        let chosen = input_level(&scheduled);
+        assert!((cycle + 1..=max).contains(&chosen));
+        if chosen > cycle + 1 {
+            assert!(bootstraps_at(chosen - 1) > expected, "inputs at {chosen}");
+        }
+    }
+}
+
 /// Six 3×3 convolutions of 16 channels on 16×16 in 4096 slots, each followed by a degree-63
 /// ReLU (map folded), the scale reset after each layer.
 fn larger_chain() -> Program {

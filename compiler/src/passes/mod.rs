@@ -37,6 +37,11 @@ pub struct PassOptions {
     /// Re-declare every input at this level (the top of the chain the inputs are encrypted
     /// at); `None` keeps the levels the lowering declared.
     pub input_level: Option<u32>,
+    /// The inputs may be encrypted up to this level (above `input_level`): when bootstraps
+    /// are needed, the placement is re-run with the inputs one level higher at a time, and
+    /// the lowest input level giving the fewest bootstraps is kept (a fresh encryption can
+    /// start above the bootstrap's output level; `None`: only `input_level`).
+    pub max_input_level: Option<u32>,
     /// The scale the inputs are encrypted at (the working scale Δ); `None` keeps the declared
     /// one unless it is the lowering's placeholder 1, which is replaced by the bootstrap's
     /// output scale when there is a bootstrapping configuration.
@@ -169,7 +174,7 @@ fn pipeline(
             .clone()
             .or_else(|| spec.filter(|_| placeholder).map(|s| s.output_scale.clone())),
     };
-    let placement = place_bootstraps(&program, &inputs, options.bootstrap.as_ref())?;
+    let placement = place_with_input_headroom(&program, &inputs, options)?;
     let leveled = placement.outcome.program;
     check(&leveled, "levels", options)?;
     dumps.extend(text("levels", &leveled));
@@ -217,6 +222,38 @@ fn pipeline(
         key_budget = smaller;
         report.key_budget_retries += 1;
     }
+}
+
+/// The bootstrap placement with the inputs at `inputs.level`, then, while bootstraps remain
+/// and [`PassOptions::max_input_level`] allows, with the inputs at each higher level in turn
+/// (a level whose result does not verify is skipped: the extra levels' primes may move
+/// scales away from Δ): the lowest input level with the fewest bootstraps.
+fn place_with_input_headroom(
+    program: &Program,
+    inputs: &InputTypes,
+    options: &PassOptions,
+) -> Result<Placement, PassError> {
+    let mut best = place_bootstraps(program, inputs, options.bootstrap.as_ref())?;
+    let (Some(base), Some(max)) = (inputs.level, options.max_input_level) else {
+        return Ok(best);
+    };
+    for level in base + 1..=max {
+        if best.bootstrapped.is_empty() {
+            break;
+        }
+        let higher = InputTypes {
+            level: Some(level),
+            ..inputs.clone()
+        };
+        let fewer = place_bootstraps(program, &higher, options.bootstrap.as_ref())
+            .ok()
+            .filter(|p| p.bootstrapped.len() < best.bootstrapped.len())
+            .filter(|p| check(&p.outcome.program, "levels", options).is_ok());
+        if let Some(placement) = fewer {
+            best = placement;
+        }
+    }
+    Ok(best)
 }
 
 /// A smaller rotation-key budget that the decomposition can meet, aimed at removing the key
