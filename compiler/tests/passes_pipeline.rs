@@ -318,15 +318,15 @@ fn a_folded_activation_input_reaches_the_bootstrap_without_a_scale_fix() {
     assert_eq!(report.levels.bootstraps, 2);
 }
 
-#[test]
-fn bootstrap_counts_follow_the_budget() {
-    // Three ReLUs of degree 15 (depth 5 with the emitted map) separated by convolutions.
+/// Three ReLUs of degree 15 (depth 5 with the emitted map) separated by convolutions: a
+/// builder of the program and its weights.
+fn three_layers() -> (impl Fn() -> Program, WeightPlaintexts) {
     let maps = [conv_map("c1"), conv_map("c2"), conv_map("c3")];
     let mut weights = Weights::new();
     for (i, m) in maps.iter().enumerate() {
         add_weights(&mut weights, m, 10 + i as u64, 0.3);
     }
-    let build = || {
+    let build = move || {
         let mut b = Builder::new();
         let mut v = input(&mut b);
         for m in &maps {
@@ -338,7 +338,12 @@ fn bootstrap_counts_follow_the_budget() {
         b.output(v, io("y")).unwrap();
         b.finish()
     };
-    let source = WeightPlaintexts::new(weights);
+    (build, WeightPlaintexts::new(weights))
+}
+
+#[test]
+fn bootstrap_counts_follow_the_budget() {
+    let (build, source) = three_layers();
     let depth = relu(4.0, 15).depth;
     // One conv + one ReLU + the conversion to the bootstrap input per cycle: a bootstrap
     // before the 2nd and 3rd ReLU.
@@ -358,24 +363,7 @@ fn inputs_start_higher_when_that_saves_bootstraps() {
     // The chain of `bootstrap_counts_follow_the_budget`, its inputs allowed above the
     // bootstrap's output level: the placement keeps the lowest input level with the fewest
     // bootstraps.
-    let maps = [conv_map("c1"), conv_map("c2"), conv_map("c3")];
-    let mut weights = Weights::new();
-    for (i, m) in maps.iter().enumerate() {
-        add_weights(&mut weights, m, 10 + i as u64, 0.3);
-    }
-    let build = || {
-        let mut b = Builder::new();
-        let mut v = input(&mut b);
-        for m in &maps {
-            v = emit(&mut b, m, &[v], &Scale::pow2(40)).unwrap().outputs[0];
-            v = fhec_compiler::poly::emit(&mut b, v, &relu(4.0, 15))
-                .unwrap()
-                .output;
-        }
-        b.output(v, io("y")).unwrap();
-        b.finish()
-    };
-    let source = WeightPlaintexts::new(weights);
+    let (build, source) = three_layers();
     let cycle = relu(4.0, 15).depth + 2;
     let input_level = |program: &Program| {
         let (_, v) = program.inputs().next().unwrap();
