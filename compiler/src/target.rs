@@ -163,10 +163,8 @@ impl Target {
         let top = self.config.output_level().0;
         let log_scale = self.config.output_scale().log2();
         let near = |q: &u64| ((*q as f64).log2() - log_scale).abs() <= INPUT_PRIME_TOLERANCE_BITS;
-        let extra = params.q_primes()[top + 1..]
-            .iter()
-            .take_while(|q| near(q))
-            .count();
+        let above = params.q_primes().get(top + 1..).unwrap_or_default();
+        let extra = above.iter().take_while(|q| near(q)).count();
         (top + extra) as u32
     }
 
