@@ -2,8 +2,9 @@
 //! unscheduled program (no rescale, no bootstrap, no level management):
 //!
 //! 1. [`levels`] with [`bootstrap`] placement (`--dump-after levels`): rescales, level drops
-//!    and exact scale fixes; the fewest bootstraps the greedy placement finds, right before
-//!    activations; every value's level;
+//!    and exact scale fixes; the fewest bootstraps the greedy placement and its merging at
+//!    shared ancestors find, with the inputs raised above the bootstrap's output level when
+//!    that saves one ([`PassOptions::max_input_level`]); every value's level;
 //! 2. [`keys`] (`--dump-after keys`): canonical rotation offsets, the rotation-key set under a
 //!    key budget (other offsets decomposed onto it), level caps on every key;
 //! 3. [`schedule`] (`--dump-after schedule`): instruction order, `free`s, the peak-memory

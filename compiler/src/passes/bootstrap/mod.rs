@@ -1,5 +1,6 @@
 //! The `bootstrap` placement: which values of the unscheduled program to bootstrap so that no
-//! value needs a level below 0, using as few bootstraps as the greedy rule finds.
+//! value needs a level below 0, using as few bootstraps as the greedy rule and the merging at
+//! shared ancestors find.
 //!
 //! Candidates are the values a `mul x, x` squares: the input of a polynomial activation (or a
 //! Chebyshev power inside one). A squared value is bounded (the lowering normalises every
@@ -18,7 +19,7 @@
 //! an earlier one taken. Each chosen bootstrap is then removed again if the program still
 //! fits without it, so the count is minimal for the chosen set.
 //!
-//! Finally [`merge`] replaces groups of bootstraps below a fork by one bootstrap at a shared
+//! Finally `merge.rs` replaces groups of bootstraps below a fork by one bootstrap at a shared
 //! ancestor wherever the levels allow (the greedy rule's one weakness: it refreshes each
 //! branch below a fork on its own).
 
