@@ -157,7 +157,7 @@ fn frees_follow_last_uses_and_the_peak_matches_a_hand_count() {
         top_level: 1,
         dnum: 1,
         special_primes: 1,
-        seed_compressed: false,
+        ..MemoryModel::default()
     };
     let (scheduled, report) = schedule(program.clone(), &model);
     verify(&scheduled).unwrap();

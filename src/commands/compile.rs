@@ -207,10 +207,14 @@ fn print_pass_report(report: &PassReport) {
     );
     let schedule = &report.schedule;
     println!(
-        "memory (predicted): peak {:.2} GiB = {:.2} GiB values + {:.2} GiB keys, {} frees",
+        "memory (predicted, keys as held in memory): peak {:.2} GiB = {:.2} GiB values + \
+         {:.2} GiB circuit keys + {:.2} GiB bootstrap keys + {:.2} GiB bootstrap plaintexts, \
+         {} frees",
         gib(schedule.peak_bytes),
         gib(schedule.peak_value_bytes),
-        gib(schedule.key_bytes),
+        gib(schedule.circuit_key_bytes),
+        gib(schedule.bootstrap_key_bytes),
+        gib(schedule.bootstrap_plaintext_bytes),
         schedule.frees
     );
 }
