@@ -325,6 +325,8 @@ struct Report<'a> {
     backend: &'static str,
     threads: usize,
     peak_rss_bytes: Option<u64>,
+    /// The schedule's prediction for a CKKS run (program metadata); `null` on the clear
+    /// backend, whose f64 slot vectors it does not describe.
     predicted_peak_bytes: Option<u64>,
     summary: Summary,
     images: &'a [ImageResult],

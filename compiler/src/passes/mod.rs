@@ -218,6 +218,8 @@ fn pipeline(
             }
             dumps.extend(keyed_text);
             dumps.extend(text("schedule", &scheduled));
+            let mut scheduled = scheduled;
+            scheduled.meta.predicted_peak_bytes = Some(schedule_report.peak_bytes);
             return Ok((scheduled, report, dumps));
         }
         key_budget = smaller;
