@@ -7,22 +7,22 @@
 //! approximation is chosen for its calibrated range, and the report gains, per activation,
 //! the choice and how many evaluated inputs fell outside its interval.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
-use fhec_compiler::calibrate::{Calibration, TRAINING_BATCH, calibrate};
+use anyhow::bail;
+use fhec_compiler::calibrate::{Calibration, TRAINING_BATCH};
 use fhec_compiler::data::{CIFAR_IMAGE_SHAPE, CifarBatch, class_names};
 use fhec_compiler::graph::TensorGraph;
-use fhec_compiler::poly::{ActivationApprox, ChooserOptions, Method, RangeReport};
+use fhec_compiler::poly::{ActivationApprox, Method, RangeReport};
 use fhec_compiler::reference::{
     AccuracyReport, ApproxActivations, Exact, Reference, Scalar, arg_max, load_logits,
 };
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use super::approximation::{Approximations, calibrate_and_choose};
 use super::check::ModelArgs;
+use super::compile::progress_bar;
 
 /// The test batch, relative to the data directory.
 const TEST_BATCH: &str = "cifar10/test_batch.bin";
@@ -106,17 +106,6 @@ fn check_image_model(graph: &TensorGraph, model: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A progress bar on stderr (hidden when it is not a terminal).
-fn progress_bar(len: usize, message: String) -> anyhow::Result<ProgressBar> {
-    let bar = ProgressBar::new(len as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} images, {elapsed} (eta {eta})")
-            .context("progress bar template")?,
-    );
-    bar.set_message(message);
-    Ok(bar)
-}
-
 /// One activation in the `--approx` report.
 #[derive(Serialize)]
 struct ActivationEntry<'a> {
@@ -163,24 +152,6 @@ fn degrees(method: &Method) -> Vec<usize> {
     }
 }
 
-/// The chooser's options after `--degree` and `--margin`.
-fn chooser_options(args: &Args) -> anyhow::Result<ChooserOptions> {
-    let mut options = ChooserOptions::default();
-    if let Some(degree) = args.degree {
-        if degree == 0 {
-            bail!("--degree must be at least 1");
-        }
-        // A forced degree is taken whatever its depth: the caller asked for it.
-        options.chebyshev_degrees = vec![degree];
-        options.sign_families.clear();
-        options.max_depth = u32::MAX;
-    }
-    if let Some(margin) = args.margin {
-        options.margin = margin;
-    }
-    Ok(options)
-}
-
 /// What the logits of a run are scored against.
 struct Scoring<'a> {
     model: &'a str,
@@ -203,24 +174,17 @@ struct Approximated {
 
 /// Calibrates `graph` on the training batch and chooses every activation's approximation.
 fn approximate(args: &Args, graph: &TensorGraph, data_dir: &Path) -> anyhow::Result<Approximated> {
-    let options = chooser_options(args)?;
-    let train_path = data_dir.join(TRAINING_BATCH);
-    let train = CifarBatch::load(&train_path, Some(args.calibration_images))?;
-    let bar = progress_bar(train.len(), format!("{} calibration", graph.name))?;
-    let calibration: Calibration = calibrate(
+    let Approximations {
+        calibration,
+        chosen,
+    } = calibrate_and_choose(
         graph,
-        &train,
-        Path::new(TRAINING_BATCH),
-        0..args.calibration_images.min(train.len()),
-        &|| bar.inc(1),
+        data_dir,
+        args.calibration_images,
+        args.degree,
+        args.margin,
     )?;
-    bar.finish_and_clear();
-    let choices = calibration.choose(graph, &options)?;
-    let approximations: BTreeMap<String, ActivationApprox> = choices
-        .into_iter()
-        .map(|(node, choice)| (node, choice.approx))
-        .collect();
-    let mode = ApproxActivations::new(graph, &approximations)?;
+    let mode = ApproxActivations::new(graph, &chosen)?;
     Ok(Approximated { calibration, mode })
 }
 
@@ -299,18 +263,18 @@ impl Evaluation<'_> {
         let name = &model.graph().name;
         let count = self.images.len();
         let Some(Approximated { calibration, mode }) = self.approximated else {
-            let bar = progress_bar(count, name.clone())?;
+            let bar = progress_bar(count, name.clone(), "images")?;
             let (logits, ()) =
                 model.run_batch_with(self.batch, self.images.clone(), &Exact, &|| bar.inc(1))?;
             bar.finish_and_clear();
             return Ok(serde_json::to_string_pretty(&self.scoring.score(&logits))?);
         };
-        let bar = progress_bar(count, format!("{name} approx"))?;
+        let bar = progress_bar(count, format!("{name} approx"), "images")?;
         let (logits, ranges) =
             model.run_batch_with(self.batch, self.images.clone(), mode, &|| bar.inc(1))?;
         bar.finish_and_clear();
         let agreement_with_exact = if self.compare_exact {
-            let bar = progress_bar(count, format!("{name} exact"))?;
+            let bar = progress_bar(count, format!("{name} exact"), "images")?;
             let (exact, ()) =
                 model.run_batch_with(self.batch, self.images.clone(), &Exact, &|| bar.inc(1))?;
             bar.finish_and_clear();
