@@ -1,49 +1,29 @@
 //! A small model compiled for an **INSECURE** bootstrapping target (N = 2^12, 64 slots: tests
 //! only), run on the clear and the CKKS backends: convolution → ReLU polynomial (degree 2) →
-//! convolution. The circuit has two levels between bootstraps, so the program bootstraps
-//! before the activation; the CKKS logits must agree with the clear ones to a
-//! number of bits that a wrong rotation (checked here on the clear backend) misses by far.
+//! flatten → fully connected layer. The circuit has three levels between bootstraps and the
+//! model needs four, so the program bootstraps before the activation; the CKKS logits must
+//! agree with the clear ones to a number of bits that a wrong rotation (checked here on the
+//! clear backend) misses by far.
 
 #[path = "../compiler/tests/lower_support/mod.rs"]
 mod lower_support;
 
+mod ckks_support;
+
+use ckks_support::{literal, relative_bits};
 use fhec_compiler::linear::WeightPlaintexts;
 use fhec_compiler::lower::bindings::graph_weights;
 use fhec_compiler::lower::io::{descriptions, unpack};
 use fhec_compiler::lower::{CompileOptions, ScheduleOptions, compile};
 use fhec_compiler::target::Target;
 use fhec_ir::{Immediate, Opcode, Program};
-use fhec_params::bootstrap::test_boot_insecure;
-use fhec_params::{BootstrapLiteral, SecurityPolicy};
+use fhec_params::SecurityPolicy;
 use fhec_runtime::exec::{CkksBackend, CkksClient, CkksSetup, ClearBackend, run};
 use fhec_runtime::sampling::SecureRng;
 use lower_support::{Rng, graph, model, relu};
 use std::collections::BTreeMap;
 
-const LOG_N: u32 = 12;
 const LOG_SLOTS: u32 = 6;
-
-/// CKKS against clear, in bits: −log2(max |error| / max |clear logit|).
-fn relative_bits(got: &[f64], expected: &[f64]) -> f64 {
-    let error = got
-        .iter()
-        .zip(expected)
-        .map(|(g, e)| (g - e).abs())
-        .fold(0.0, f64::max);
-    let peak = expected.iter().map(|e| e.abs()).fold(0.0, f64::max);
-    -(error / peak).log2()
-}
-
-/// The insecure test preset with three circuit levels instead of two: a degree-2 ReLU takes
-/// two (the square, then its coefficients), the fully connected layer one more; dnum 9 keeps
-/// the key-switching digits at two primes, below the special modulus.
-fn literal() -> BootstrapLiteral {
-    BootstrapLiteral {
-        circuit_bits: vec![45; 3],
-        dnum: 9,
-        ..test_boot_insecure(LOG_N, LOG_SLOTS)
-    }
-}
 
 struct Compiled {
     program: Program,
@@ -78,10 +58,10 @@ fn compiled() -> Compiled {
         })
         .fold(0.0, f64::max);
     let approximations = BTreeMap::from([("relu".to_string(), relu(bound, 2))]);
-    let target = Target::new(literal()).expect("target");
+    let target = Target::new(literal(LOG_SLOTS)).expect("target");
     let options = CompileOptions {
         slots: Some(1 << LOG_SLOTS),
-        max_slots: 1 << (LOG_N - 1),
+        max_slots: 1 << (ckks_support::LOG_N - 1),
         schedule: Some(ScheduleOptions {
             target: Some(target),
             ..ScheduleOptions::default()

@@ -10,3 +10,4 @@ pub mod import;
 pub mod plain;
 pub mod process_stats;
 pub mod run;
+pub mod run_ckks;

@@ -46,7 +46,7 @@ pub const TEST_BATCH: &str = "cifar10/test_batch.bin";
 pub enum BackendKind {
     /// `f64` slot vectors with exact semantics.
     Clear,
-    /// Real encryption (not wired to `run` yet).
+    /// Real encryption: keygen, encrypt, evaluate, decrypt (`run` only; see `run_ckks.rs`).
     Ckks,
 }
 
@@ -87,6 +87,10 @@ pub struct Args {
     /// Write the full JSON report (DESIGN §10) here.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// With `--backend ckks`: accept a program compiled for INSECURE parameters (tests and
+    /// small experiments only; every output then says so).
+    #[arg(long)]
+    pub insecure: bool,
 }
 
 /// What `run` and `bench model` share: the program, where to run it, its weights and data,
@@ -207,6 +211,14 @@ impl ClearSession {
         pixels: &[u8],
     ) -> anyhow::Result<(Vec<f64>, f64)> {
         let start = Instant::now();
+        let inputs = self.pack_image(pixels)?;
+        let outputs = exec_run(&self.program, &mut ClearBackend, inputs, plaintexts)?;
+        let logits = self.unpack_logits(&outputs)?;
+        Ok((logits, start.elapsed().as_secs_f64()))
+    }
+
+    /// Raw pixels (CHW) preprocessed and packed as the program's inputs, by input name.
+    pub fn pack_image(&self, pixels: &[u8]) -> anyhow::Result<BTreeMap<String, Vec<f64>>> {
         let mut inputs = BTreeMap::new();
         for description in &self.inputs {
             let plane = pixels.len() / description.shape[0].max(1);
@@ -224,14 +236,17 @@ impl ClearSession {
                 .collect();
             inputs.insert(description.spec_name(), description.pack(&values)?);
         }
-        let outputs = exec_run(&self.program, &mut ClearBackend, inputs, plaintexts)?;
+        Ok(inputs)
+    }
+
+    /// The output tensor (the logits) from the program's outputs by name.
+    pub fn unpack_logits(&self, outputs: &BTreeMap<String, Vec<f64>>) -> anyhow::Result<Vec<f64>> {
         let tensor = &self
             .outputs
             .first()
             .context("the program has no output")?
             .tensor;
-        let logits = unpack(&self.outputs, tensor, &outputs)?;
-        Ok((logits, start.elapsed().as_secs_f64()))
+        Ok(unpack(&self.outputs, tensor, outputs)?)
     }
 
     /// The tensor-level logits of raw pixels: exact, and with the program's approximations.
@@ -378,11 +393,17 @@ pub struct Loaded {
 
 impl ProgramArgs {
     /// Loads the program (with `--weights`, else the ones it was compiled from) and the test
-    /// `images`, refusing a backend that is not built and a program that does not take images.
+    /// `images`, refusing a backend this command does not offer and a program that does not
+    /// take images.
     pub fn load(&self, images: Range<usize>) -> anyhow::Result<Loaded> {
         if self.backend == BackendKind::Ckks {
-            bail!("--backend ckks: running a program on the CKKS backend is not built yet");
+            bail!("--backend ckks: this command runs the clear backend only (use `fhec run`)");
         }
+        self.load_for_any_backend(images)
+    }
+
+    /// [`Self::load`] whatever the backend (`run --backend ckks`).
+    pub fn load_for_any_backend(&self, images: Range<usize>) -> anyhow::Result<Loaded> {
         let data = DataDirSearch::from_process(self.data.clone());
         let start = Instant::now();
         let session = ClearSession::load(&self.program, self.weights.as_deref(), &data)?;
@@ -399,6 +420,12 @@ impl ProgramArgs {
 
 /// Runs the program on the images and prints the summary.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if args.program.backend == BackendKind::Ckks {
+        return super::run_ckks::run(args);
+    }
+    if args.insecure {
+        bail!("--insecure only applies to --backend ckks");
+    }
     let Loaded {
         session,
         batch,

@@ -1,0 +1,170 @@
+//! `fhec run --backend ckks` end to end on a tiny CIFAR-10 model compiled for an **INSECURE**
+//! target (N = 2^12, 1024 slots: tests only): average pooling → ReLU polynomial → flatten →
+//! fully connected layer, one bootstrap per input ciphertext. Without `--insecure` the program
+//! is refused naming the file; with it the summary and report say INSECURE, carry the time of
+//! each phase and the peak RSS, and the CKKS logits agree with the clear backend's. Skipped
+//! with a notice when the shared data (the CIFAR-10 test batch) is absent.
+
+#[path = "../compiler/tests/lower_support/mod.rs"]
+mod lower_support;
+
+mod ckks_support;
+mod cli_common;
+
+use ckks_support::{LOG_N, literal};
+use cli_common::{failure, fhec, shared_data, success};
+use fhec_compiler::data::DataDirSearch;
+use fhec_compiler::frontend::load_model;
+use fhec_compiler::lower::io::ProgramSource;
+use fhec_compiler::lower::{CompileOptions, ScheduleOptions, compile};
+use fhec_compiler::target::Target;
+use fhec_compiler::weights::{WeightTensor, write_safetensors};
+use fhec_ir::Opcode;
+use lower_support::{Rng, relu};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const LOG_SLOTS: u32 = 10;
+
+const MODEL: &str = r#"#![enable(implicit_some)]
+Model(
+    name: "tiny_cifar",
+    weights: ModelDir("tiny.safetensors"),
+    inputs: [Input(name: "image", shape: [3, 32, 32], preprocess: Preprocess(
+        pixel_max: 255.0, mean: [0.4914, 0.4822, 0.4465], std: [0.2023, 0.1994, 0.2010]))],
+    nodes: [
+        Node(name: "pool", op: AvgPool(kernel: 8, stride: 8), inputs: ["image"]),
+        Node(name: "relu", op: Activation(Relu), inputs: ["pool"]),
+        Node(name: "flat", op: Flatten, inputs: ["relu"]),
+        Node(name: "fc", op: Gemm(weight: "fc.weight", bias: "fc.bias", trans_b: true), inputs: ["flat"]),
+    ],
+    output: "fc",
+)"#;
+
+/// Writes the model and random weights into `dir`, compiles it for the insecure target and
+/// writes `dir/program.ron`.
+fn write_program(dir: &Path) {
+    let model = dir.join("tiny.ron");
+    std::fs::write(&model, MODEL).unwrap();
+    let mut rng = Rng::new(3);
+    let mut tensor = |shape: Vec<usize>| WeightTensor {
+        data: (0..shape.iter().product()).map(|_| rng.next()).collect(),
+        shape,
+    };
+    let weights = dir.join("tiny.safetensors");
+    let tensors = [
+        ("fc.weight".to_string(), tensor(vec![10, 48])),
+        ("fc.bias".to_string(), tensor(vec![10])),
+    ];
+    write_safetensors(&weights, &tensors).unwrap();
+    let loaded = load_model(&model, None, &DataDirSearch::from_process(None)).unwrap();
+    // Preprocessed pixels lie in [-2.43, 2.76]; so do their averages.
+    let approximations = BTreeMap::from([("relu".to_string(), relu(3.0, 2))]);
+    let options = CompileOptions {
+        slots: Some(1 << LOG_SLOTS),
+        max_slots: 1 << (LOG_N - 1),
+        source: Some(ProgramSource {
+            model: model.display().to_string(),
+            weights: weights.display().to_string(),
+            calibration: None,
+            approximations: approximations.clone(),
+        }),
+        schedule: Some(ScheduleOptions {
+            target: Some(Target::new(literal(LOG_SLOTS)).unwrap()),
+            ..ScheduleOptions::default()
+        }),
+        ..CompileOptions::default()
+    };
+    let program = compile(&loaded.graph, &approximations, &options)
+        .expect("compiles")
+        .program;
+    assert!(
+        program
+            .instructions()
+            .any(|(_, data)| data.opcode == Opcode::Bootstrap),
+        "the program should bootstrap"
+    );
+    std::fs::write(dir.join("program.ron"), program.to_ron().unwrap()).unwrap();
+}
+
+#[test]
+fn run_on_the_ckks_backend_needs_the_insecure_opt_in_and_agrees_with_clear() {
+    let Some(data) = shared_data() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    write_program(dir.path());
+    let program = dir.path().join("program.ron");
+    let report = dir.path().join("report.json");
+    let (program_arg, report_arg) = (program.to_str().unwrap(), report.to_str().unwrap());
+    let data_arg = data.to_str().unwrap();
+    let common = [
+        "run",
+        program_arg,
+        "--backend",
+        "ckks",
+        "--images",
+        "0..2",
+        "--data",
+        data_arg,
+        "--threads",
+        "2",
+    ];
+
+    let refused = failure(&fhec(&common));
+    eprintln!("refused: {refused}");
+    assert!(
+        refused.contains("INSECURE")
+            && refused.contains("program.ron")
+            && refused.contains("--insecure"),
+        "{refused}"
+    );
+
+    let mut args = common.to_vec();
+    args.extend(["--insecure", "--report", report_arg]);
+    let output = fhec(&args);
+    let summary = success(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("INSECURE"), "{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    assert_eq!(summary["security"], "INSECURE");
+    assert_eq!(summary["images"], 2);
+    assert_eq!(summary["agreement_clear"], 1.0);
+    let bits = summary["min_precision_bits"].as_f64().unwrap();
+    eprintln!("CKKS vs clear over 2 images: {bits:.1} bits");
+    assert!(bits > 16.0, "CKKS vs clear: {bits:.1} bits");
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    eprintln!("phases: {}", report["phases"]);
+    assert_eq!(report["backend"], "ckks");
+    assert_eq!(report["security"], "INSECURE");
+    assert_eq!(report["log_n"], LOG_N);
+    assert!(report["peak_rss_bytes"].as_u64().unwrap() > 0);
+    assert!(report["eval_key_bytes"].as_u64().unwrap() > 0);
+    for phase in [
+        "setup_s",
+        "keygen_s",
+        "backend_setup_s",
+        "encrypt_s",
+        "eval_s",
+        "decrypt_s",
+    ] {
+        assert!(
+            report["phases"][phase].as_f64().unwrap() > 0.0,
+            "phase {phase}"
+        );
+    }
+    for image in report["images"].as_array().unwrap() {
+        for key in [
+            "index",
+            "label",
+            "class",
+            "clear_class",
+            "plain_class",
+            "time_s",
+            "precision_bits",
+        ] {
+            assert!(image.get(key).is_some(), "report image lacks {key}");
+        }
+        assert_eq!(image["logits"].as_array().unwrap().len(), 10);
+    }
+}
