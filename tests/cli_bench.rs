@@ -1,6 +1,7 @@
 //! `fhec bench bootstrap` end to end at an insecure test size: the JSON has the DESIGN §10
 //! shape, says the parameters are insecure, and the bootstrap really refreshes (levels out
-//! above levels in, precision far above what a wrong result gives); bad options are refused.
+//! above levels in, precision far above what a wrong result gives), with the DFT diagonals
+//! kept encoded or encoded on demand; bad options are refused.
 
 mod cli_common;
 
@@ -8,6 +9,22 @@ use cli_common::{failure, fhec, success};
 
 #[test]
 fn bench_bootstrap_reports_the_design_shape_at_a_labelled_insecure_size() {
+    let mut plaintext_bytes = Vec::new();
+    for diagonals in ["encoded", "on-demand"] {
+        let report = bench_bootstrap_n11(diagonals);
+        assert_eq!(report["diagonals"], diagonals);
+        plaintext_bytes.push(report["plaintext_bytes"].as_u64().unwrap());
+    }
+    // Diagonals kept as slot values take a small fraction of their encoded form.
+    assert!(
+        plaintext_bytes[1] * 4 < plaintext_bytes[0],
+        "{plaintext_bytes:?}"
+    );
+}
+
+/// Runs the bench at N = 2^11 (insecure), 256 slots, with `--diagonals diagonals`, checks the
+/// report's shape and figures, and returns it.
+fn bench_bootstrap_n11(diagonals: &str) -> serde_json::Value {
     let out = success(&fhec(&[
         "bench",
         "bootstrap",
@@ -19,6 +36,8 @@ fn bench_bootstrap_reports_the_design_shape_at_a_labelled_insecure_size() {
         "2",
         "--repeats",
         "1",
+        "--diagonals",
+        diagonals,
         "--json",
     ]));
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -43,6 +62,7 @@ fn bench_bootstrap_reports_the_design_shape_at_a_labelled_insecure_size() {
         report["eval_key_bytes"], report["eval_key_bytes_formula"],
         "stored key bytes follow the DESIGN §5 formula"
     );
+    report
 }
 
 #[test]

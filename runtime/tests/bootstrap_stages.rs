@@ -13,7 +13,9 @@ use fhec_params::{BootstrapConfig, DftPlan, Level};
 use fhec_runtime::bootstrap::encapsulation::{raise_to_dense, switch_to_sparse};
 use fhec_runtime::bootstrap::evalmod::EvalMod;
 use fhec_runtime::bootstrap::mod_raise::scale_down;
-use fhec_runtime::bootstrap::{BootstrapKeys, DftSettings, HomomorphicDft, SlotCoefficients};
+use fhec_runtime::bootstrap::{
+    BootstrapKeys, DftSettings, DiagonalResidency, HomomorphicDft, SlotCoefficients,
+};
 use fhec_runtime::context::CkksContext;
 use fhec_runtime::encoding::{C64, Encoder};
 use fhec_runtime::encrypt::{Encryptor, decrypt};
@@ -85,6 +87,9 @@ fn each_stage_within_its_budget() {
         s2c_constant: 1.0,
         s2c_input_scale: config.output_scale(),
         s2c_output_scale: config.output_scale(),
+        // The stages run with diagonals encoded at each use (the memory-lean residency);
+        // bootstrap_full.rs runs the default, kept encoded.
+        diagonals: DiagonalResidency::OnDemand,
     };
     let dft = HomomorphicDft::new(&context, &plan, settings).unwrap();
     let mut relabelled = raised.clone();

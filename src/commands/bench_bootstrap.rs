@@ -15,7 +15,7 @@ use clap::Args;
 use fhec_params::bootstrap::{n16_boot, test_boot_insecure};
 use fhec_params::{BootstrapConfig, BootstrapLiteral, Level, SecurityLevel};
 use fhec_runtime::bootstrap::keys::{BootstrapKeys, dft_plan};
-use fhec_runtime::bootstrap::{Bootstrapper, StageTimes};
+use fhec_runtime::bootstrap::{Bootstrapper, DiagonalResidency, StageTimes};
 use fhec_runtime::context::CkksContext;
 use fhec_runtime::encoding::{C64, Encoder};
 use fhec_runtime::encrypt::{Encryptor, decrypt};
@@ -40,9 +40,31 @@ pub struct BootstrapBenchArgs {
     /// Timed bootstraps (the median is reported).
     #[arg(long, default_value_t = 3)]
     repeats: usize,
+    /// Where the DFT diagonals live: kept encoded (fast) or encoded at each bootstrap (lean).
+    #[arg(long, value_enum, default_value_t = Diagonals::Encoded)]
+    diagonals: Diagonals,
     /// Print JSON (DESIGN §10) instead of a summary.
     #[arg(long)]
     json: bool,
+}
+
+/// `--diagonals`: the runtime's [`DiagonalResidency`], as a command-line value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+enum Diagonals {
+    /// Encoded once at set-up and kept in memory.
+    Encoded,
+    /// Kept as slot values, encoded at each use.
+    OnDemand,
+}
+
+impl From<Diagonals> for DiagonalResidency {
+    fn from(diagonals: Diagonals) -> Self {
+        match diagonals {
+            Diagonals::Encoded => DiagonalResidency::Encoded,
+            Diagonals::OnDemand => DiagonalResidency::OnDemand,
+        }
+    }
 }
 
 /// The JSON report, in the shape of DESIGN §10 (`time_s`, `precision_bits`, `levels_in`,
@@ -83,7 +105,9 @@ struct BootstrapReport {
     /// The DESIGN §5 formula over the same level caps (seed-compressed), as the compiler
     /// predicts it.
     eval_key_bytes_formula: u64,
-    /// The encoded DFT diagonals (over Q_l·P), held in memory.
+    /// Where the DFT diagonals live (`--diagonals`).
+    diagonals: Diagonals,
+    /// The DFT diagonals as held in memory (encoded over Q_l·P, or slot values on demand).
     plaintext_bytes: u64,
     /// Peak resident set size of the process (VmHWM), `null` where unavailable.
     peak_rss_bytes: Option<u64>,
@@ -203,7 +227,8 @@ fn measure(
 
     progress("encoding the DFT matrices");
     let start = Instant::now();
-    let bootstrapper = Bootstrapper::new(&context, config, &keys)?;
+    let bootstrapper =
+        Bootstrapper::with_residency(&context, config, &keys, args.diagonals.into())?;
     let setup_s = start.elapsed().as_secs_f64();
 
     let slots = config.slots();
@@ -277,6 +302,7 @@ fn measure(
         eval_key_bytes: keys.compressed_bytes() as u64,
         eval_key_bytes_in_memory: keys.size_bytes() as u64,
         eval_key_bytes_formula: plan.bootstrap_key_bytes(config, true),
+        diagonals: args.diagonals,
         plaintext_bytes: bootstrapper.dft().size_bytes() as u64,
         peak_rss_bytes: peak_rss_bytes(),
     })

@@ -17,7 +17,7 @@
 
 use super::bootstrapper::BootstrapError;
 use super::dft::factor_matrices;
-use super::linear_transform::LinearTransform;
+use super::linear_transform::{DiagonalResidency, LinearTransform};
 use crate::ciphertext::Ciphertext;
 use crate::context::CkksContext;
 use crate::eval::Evaluator;
@@ -80,6 +80,8 @@ pub struct DftSettings {
     pub s2c_input_scale: f64,
     /// Exact scale of SlotToCoeff's output.
     pub s2c_output_scale: f64,
+    /// Whether the diagonals are kept encoded or encoded at each use.
+    pub diagonals: DiagonalResidency,
 }
 
 /// Both transforms of one plan, with their diagonals encoded.
@@ -158,6 +160,7 @@ impl HomomorphicDft {
                     level,
                     prime,
                     matrix.slots(),
+                    settings.diagonals,
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -187,6 +190,7 @@ impl HomomorphicDft {
                     level,
                     scale,
                     n,
+                    settings.diagonals,
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;

@@ -6,6 +6,10 @@
 //!
 //! `M·z = Σ_g rot_g( Σ_b d'_(g+b) ⊙ rot_b(z) )` with `d'_k = rot_(−g)(d_k)` in the clear.
 //!
+//! The giants are summed by Horner's rule along chains of consecutive multiples of N1
+//! ([`fhec_params::dft_plan::giant_chains`] explains why: about two giant keys per matrix
+//! instead of one per giant, at the same number of key switches).
+//!
 //! Double hoisting (BMTH21): the baby rotations `rot_b(z)` share one decomposition of the
 //! input and stay over Q_l·P without their ModDowns
 //! ([`crate::eval::Evaluator::rotate_hoisted_extended`]); the diagonals are encoded over Q_l·P
@@ -17,6 +21,10 @@
 //!
 //! Inputs with fewer slots than the matrix are accepted when their slot count divides m: an
 //! n-slot ciphertext is m-periodic, which is all the diagonal method needs.
+//!
+//! Where the diagonals live is a [`DiagonalResidency`]: encoded once and kept (fast; at
+//! N = 2^16 a bootstrap's diagonals take 2.7 GB), or kept as slot values and encoded at each
+//! use (about 1/250 of the memory, one FFT and l + 1 + k NTTs more per diagonal and use).
 
 use super::bootstrapper::BootstrapError;
 use super::dft::DiagonalMatrix;
@@ -24,18 +32,52 @@ use crate::ciphertext::Ciphertext;
 use crate::context::CkksContext;
 use crate::encoding::C64;
 use crate::encoding::embed::scaled_coefficients;
-use crate::eval::Evaluator;
+use crate::eval::{Evaluator, ExtendedCiphertext};
 use crate::ring::{Form, RnsPoly};
 use fhec_params::Level;
-use fhec_params::dft_plan::signed_rotation;
+use fhec_params::dft_plan::{giant_chains, signed_rotation};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// One giant step: its rotation and the (baby index, pre-rotated diagonal) pairs it sums.
+/// Whether a transform keeps its diagonals encoded or encodes them at each use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DiagonalResidency {
+    /// Encoded once, at construction, and kept: no encoding during evaluation.
+    #[default]
+    Encoded,
+    /// Kept as complex slot values (m × 16 bytes) and encoded when the transform runs.
+    OnDemand,
+}
+
+/// One pre-rotated diagonal, in the form its residency keeps.
 #[derive(Clone, Debug)]
-struct GiantStep {
-    rotation: i64,
-    terms: Vec<(usize, RnsPoly)>,
+enum Diagonal {
+    /// Over Q_l·P, NTT form, at the transform's diagonal scale.
+    Encoded(RnsPoly),
+    /// The slot values, encoded when used.
+    Values(Vec<C64>),
+}
+
+impl Diagonal {
+    fn size_bytes(&self) -> usize {
+        match self {
+            Diagonal::Encoded(poly) => poly.data().len() * 8,
+            Diagonal::Values(values) => values.len() * std::mem::size_of::<C64>(),
+        }
+    }
+}
+
+/// The inner sum of one giant step: (baby index, pre-rotated diagonal) pairs.
+type InnerSum = Vec<(usize, Diagonal)>;
+
+/// One Horner chain: `rot_anchor(u_0 + rot_step(u_1 + rot_step(…)))` over its links' inner
+/// sums u_i.
+#[derive(Clone, Debug)]
+struct Chain {
+    anchor: i64,
+    step: i64,
+    links: Vec<InnerSum>,
 }
 
 /// A matrix ready to apply to ciphertexts at one level.
@@ -47,13 +89,17 @@ pub struct LinearTransform {
     diagonal_scale: f64,
     /// Baby rotations, signed; index 0 is the identity.
     babies: Vec<i64>,
-    giants: Vec<GiantStep>,
+    /// The inner sum of giant 0 (no rotation).
+    unrotated: InnerSum,
+    /// The chains summing the non-zero giants.
+    chains: Vec<Chain>,
 }
 
 impl LinearTransform {
-    /// Encodes `matrix` for inputs at `level`, with baby step `baby_step` (a power of two) and
-    /// diagonals at `diagonal_scale`; outputs are labelled with `output_slots` slots (the
-    /// matrix's slot count, or a divisor of it when the output is known to be periodic).
+    /// Prepares `matrix` for inputs at `level`, with baby step `baby_step` (a power of two) and
+    /// diagonals at `diagonal_scale`, kept as `residency` says; outputs are labelled with
+    /// `output_slots` slots (the matrix's slot count, or a divisor of it when the output is
+    /// known to be periodic).
     ///
     /// Errors: [`BootstrapError::Shape`] for a baby step or output slot count that does not
     /// fit the matrix or a level outside 1..=L, [`BootstrapError::Encode`] when a diagonal cannot be encoded.
@@ -64,6 +110,7 @@ impl LinearTransform {
         level: Level,
         diagonal_scale: f64,
         output_slots: usize,
+        residency: DiagonalResidency,
     ) -> Result<Self, BootstrapError> {
         let m = matrix.slots();
         if !baby_step.is_power_of_two() || baby_step > m {
@@ -83,7 +130,8 @@ impl LinearTransform {
                 level.0
             )));
         }
-        // Encode every pre-rotated diagonal in parallel (each is one FFT and a few NTTs).
+        // Pre-rotate (and encode, if kept encoded) every diagonal in parallel (each encoding is
+        // one FFT and a few NTTs).
         let diagonals: Vec<(&usize, &Vec<C64>)> = matrix.diagonals().iter().collect();
         let encoded = diagonals
             .par_iter()
@@ -91,11 +139,19 @@ impl LinearTransform {
                 let g = k - k % baby_step;
                 // d'[j] = d[(j − g) mod m].
                 let rotated: Vec<C64> = (0..m).map(|j| diagonal[(j + m - g) % m]).collect();
-                encode_extended(context, &rotated, level, diagonal_scale)
+                Ok(match residency {
+                    DiagonalResidency::Encoded => Diagonal::Encoded(encode_extended(
+                        context,
+                        &rotated,
+                        level,
+                        diagonal_scale,
+                    )?),
+                    DiagonalResidency::OnDemand => Diagonal::Values(rotated),
+                })
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, BootstrapError>>()?;
         let mut baby_index: BTreeMap<usize, usize> = BTreeMap::from([(0, 0)]);
-        let mut giants: BTreeMap<usize, Vec<(usize, RnsPoly)>> = BTreeMap::new();
+        let mut giants: BTreeMap<usize, InnerSum> = BTreeMap::new();
         for ((&k, _), plaintext) in diagonals.into_iter().zip(encoded) {
             let b = k % baby_step;
             let next = baby_index.len();
@@ -106,11 +162,18 @@ impl LinearTransform {
         for (&b, &index) in &baby_index {
             babies[index] = signed_rotation(b, m);
         }
-        let giants = giants
+        let unrotated = giants.remove(&0).unwrap_or_default();
+        let plans = giant_chains(giants.keys().copied(), baby_step, m);
+        let chains = plans
             .into_iter()
-            .map(|(g, terms)| GiantStep {
-                rotation: signed_rotation(g, m),
-                terms,
+            .map(|plan| Chain {
+                anchor: plan.anchor,
+                step: plan.step,
+                links: plan
+                    .giants
+                    .iter()
+                    .map(|g| giants.remove(g).expect("every giant is in one chain"))
+                    .collect(),
             })
             .collect();
         Ok(Self {
@@ -119,7 +182,8 @@ impl LinearTransform {
             level,
             diagonal_scale,
             babies,
-            giants,
+            unrotated,
+            chains,
         })
     }
 
@@ -138,27 +202,37 @@ impl LinearTransform {
         self.slots
     }
 
-    /// Every rotation an evaluation performs (signed, 0 excluded).
+    /// Every rotation an evaluation performs (signed, 0 excluded): the babies and the chain
+    /// steps, hence the keys it needs.
     pub fn rotations(&self) -> BTreeSet<i64> {
         self.babies
             .iter()
             .copied()
-            .chain(self.giants.iter().map(|g| g.rotation))
+            .chain(self.chains.iter().flat_map(|chain| {
+                let stepped = chain.links.len() > 1;
+                [Some(chain.anchor), stepped.then_some(chain.step)]
+                    .into_iter()
+                    .flatten()
+            }))
             .filter(|&r| r != 0)
             .collect()
     }
 
-    /// Number of encoded diagonals.
-    pub fn diagonal_count(&self) -> usize {
-        self.giants.iter().map(|g| g.terms.len()).sum()
+    /// Every inner sum: giant 0's, then each chain's links.
+    fn inner_sums(&self) -> impl Iterator<Item = &InnerSum> {
+        std::iter::once(&self.unrotated).chain(self.chains.iter().flat_map(|chain| &chain.links))
     }
 
-    /// Bytes of the encoded diagonals.
+    /// Number of encoded diagonals.
+    pub fn diagonal_count(&self) -> usize {
+        self.inner_sums().map(Vec::len).sum()
+    }
+
+    /// Bytes the diagonals take as kept (encoded, or slot values when encoded on demand).
     pub fn size_bytes(&self) -> usize {
-        self.giants
-            .iter()
-            .flat_map(|g| &g.terms)
-            .map(|(_, p)| p.data().len() * 8)
+        self.inner_sums()
+            .flatten()
+            .map(|(_, diagonal)| diagonal.size_bytes())
             .sum()
     }
 
@@ -187,16 +261,46 @@ impl LinearTransform {
         }
         let ring = evaluator.context().ring();
         let rotated = evaluator.rotate_hoisted_extended(input, &self.babies)?;
+        // acc += Σ_b d ⊙ rot_b(input), all over Q_l·P (encoding the diagonals first, in
+        // parallel, when they are kept as values).
+        let context = evaluator.context();
+        let accumulate =
+            |acc: &mut ExtendedCiphertext, terms: &InnerSum| -> Result<(), BootstrapError> {
+                let plains: Vec<Cow<'_, RnsPoly>> = terms
+                    .par_iter()
+                    .map(|(_, diagonal)| match diagonal {
+                        Diagonal::Encoded(poly) => Ok(Cow::Borrowed(poly)),
+                        Diagonal::Values(values) => {
+                            encode_extended(context, values, self.level, self.diagonal_scale)
+                                .map(Cow::Owned)
+                        }
+                    })
+                    .collect::<Result<_, BootstrapError>>()?;
+                for ((baby, _), plain) in terms.iter().zip(&plains) {
+                    ring.mul_acc(&mut acc.c0, &rotated[*baby].c0, plain);
+                    ring.mul_acc(&mut acc.c1, &rotated[*baby].c1, plain);
+                }
+                Ok(())
+            };
         let mut sum = evaluator.extended_zero(input);
-        let mut inner = evaluator.extended_zero(input);
-        for giant in &self.giants {
-            inner.c0.data_mut().fill(0);
-            inner.c1.data_mut().fill(0);
-            for (baby, diagonal) in &giant.terms {
-                ring.mul_acc(&mut inner.c0, &rotated[*baby].c0, diagonal);
-                ring.mul_acc(&mut inner.c1, &rotated[*baby].c1, diagonal);
+        accumulate(&mut sum, &self.unrotated)?;
+        // Two buffers for every chain: the link being summed and the carry from the far end.
+        let mut acc = evaluator.extended_zero(input);
+        let mut carry = evaluator.extended_zero(input);
+        for chain in &self.chains {
+            // Horner from the far end: carry ← u_i + rot_step(carry), then rot_anchor(carry).
+            for (position, terms) in chain.links.iter().rev().enumerate() {
+                acc.c0.data_mut().fill(0);
+                acc.c1.data_mut().fill(0);
+                accumulate(&mut acc, terms)?;
+                if position > 0 {
+                    evaluator.rotate_extended_accumulate(&carry, input, chain.step, &mut acc)?;
+                }
+                std::mem::swap(&mut acc, &mut carry);
             }
-            evaluator.rotate_extended_accumulate(&inner, input, giant.rotation, &mut sum)?;
+            if !chain.links.is_empty() {
+                evaluator.rotate_extended_accumulate(&carry, input, chain.anchor, &mut sum)?;
+            }
         }
         let output = evaluator.rescale_extended(
             &sum,

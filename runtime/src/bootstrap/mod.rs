@@ -30,4 +30,4 @@ pub mod mod_raise;
 pub use bootstrapper::{BootstrapError, Bootstrapper, StageTimes};
 pub use homomorphic_dft::{DftSettings, HomomorphicDft, SlotCoefficients};
 pub use keys::BootstrapKeys;
-pub use linear_transform::LinearTransform;
+pub use linear_transform::{DiagonalResidency, LinearTransform};

@@ -24,11 +24,13 @@ pub enum ObjectKind {
     Ciphertext = 6,
     /// An encoded plaintext.
     Plaintext = 7,
+    /// Every evaluation key a bootstrap needs (Galois, relinearisation, encapsulation).
+    BootstrapKeys = 8,
 }
 
 impl ObjectKind {
     /// Every kind, in code order.
-    pub const ALL: [ObjectKind; 7] = [
+    pub const ALL: [ObjectKind; 8] = [
         ObjectKind::Parameters,
         ObjectKind::SecretKey,
         ObjectKind::PublicKey,
@@ -36,6 +38,7 @@ impl ObjectKind {
         ObjectKind::GaloisKeys,
         ObjectKind::Ciphertext,
         ObjectKind::Plaintext,
+        ObjectKind::BootstrapKeys,
     ];
 
     /// The code stored in the file header.
@@ -65,6 +68,7 @@ impl ObjectKind {
             ObjectKind::GaloisKeys => "Galois key set",
             ObjectKind::Ciphertext => "ciphertext",
             ObjectKind::Plaintext => "plaintext",
+            ObjectKind::BootstrapKeys => "bootstrapping key set",
         }
     }
 }
@@ -90,7 +94,8 @@ mod tests {
             assert_eq!(ObjectKind::from_code(kind.code()), Some(kind));
         }
         assert_eq!(ObjectKind::from_code(0), None);
-        assert_eq!(ObjectKind::from_code(8), None);
+        assert_eq!(ObjectKind::from_code(8), Some(ObjectKind::BootstrapKeys));
+        assert_eq!(ObjectKind::from_code(9), None);
     }
 
     #[test]

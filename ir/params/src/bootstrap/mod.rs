@@ -15,7 +15,7 @@
 //!   bytes (DESIGN §5 formula) for a given set of rotation keys.
 //!
 //! **Rotation indices** are not computed here: they depend on the CoeffToSlot/SlotToCoeff
-//! factorisation and live in the DFT plan module (`dft_plan.rs`, same crate); a caller passes
+//! factorisation and live in the DFT plan module (`dft_plan/`, same crate); a caller passes
 //! their count or their level caps to [`BootstrapConfig::key_bytes`] and
 //! [`BootstrapConfig::key_bytes_capped`].
 //!

@@ -133,7 +133,10 @@ impl Codec for GaloisKeys {
 }
 
 /// Writes a key-switching key seed-compressed: level, seed, the `b_j`.
-fn write_switching_key(w: &mut Writer<'_>, key: &KeySwitchKey) -> Result<(), PayloadError> {
+pub(super) fn write_switching_key(
+    w: &mut Writer<'_>,
+    key: &KeySwitchKey,
+) -> Result<(), PayloadError> {
     let (level, seed, b) = key.compressed();
     let level = u32::try_from(level.0)
         .map_err(|_| invalid("key level", format!("{level} does not fit in 32 bits")))?;
@@ -144,7 +147,7 @@ fn write_switching_key(w: &mut Writer<'_>, key: &KeySwitchKey) -> Result<(), Pay
 }
 
 /// Reads a key written by [`write_switching_key`], regenerating the `a_j` from the seed.
-fn read_switching_key(
+pub(super) fn read_switching_key(
     r: &mut Reader<'_>,
     context: &CkksContext,
 ) -> Result<KeySwitchKey, PayloadError> {
@@ -171,6 +174,6 @@ fn read_switching_key(
 }
 
 /// A key constructor's refusal, as a payload error.
-fn key_error(error: KeyError) -> PayloadError {
+pub(super) fn key_error(error: KeyError) -> PayloadError {
     invalid("key", error.to_string())
 }

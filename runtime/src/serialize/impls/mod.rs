@@ -1,11 +1,13 @@
 //! [`Codec`](super::Codec) implementations for the CKKS types, one module per family:
-//! parameter sets ([`params`]), keys ([`keys`]) and ciphertexts and plaintexts ([`messages`]).
+//! parameter sets ([`params`]), keys ([`keys`]), bootstrapping's key set ([`bootstrap_keys`])
+//! and ciphertexts and plaintexts ([`messages`]).
 //! Each decoder validates what it reads against the parameters (its `Context`) and rebuilds the
 //! object through the type's own checked constructor.
 //!
 //! Every CKKS object but the parameter set decodes with a
 //! [`CkksContext`](crate::context::CkksContext) as context.
 
+pub mod bootstrap_keys;
 pub mod keys;
 pub mod messages;
 pub mod params;
