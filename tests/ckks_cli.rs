@@ -120,6 +120,8 @@ fn run_on_the_ckks_backend_needs_the_insecure_opt_in_and_agrees_with_clear() {
 
     let mut args = common.to_vec();
     args.extend(["--insecure", "--report", report_arg]);
+    // The bootstrapper's other mode (ckks_model.rs covers the default, diagonals kept encoded).
+    args.extend(["--bootstrap-diagonals", "on-demand"]);
     let output = fhec(&args);
     let summary = success(&output);
     let stderr = String::from_utf8_lossy(&output.stderr);

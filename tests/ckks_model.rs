@@ -124,7 +124,7 @@ fn a_bootstrapped_model_agrees_with_the_clear_backend() {
     eprintln!(
         "{bootstraps} bootstrap(s): CKKS vs clear {bits:.1} bits; ckks {ckks:?}, clear {clear:?}"
     );
-    // Measured 23.3 bits (the bootstrap's ≈ 24 at N = 2^12 dominates).
+    // Measured 23.2–23.3 bits (the bootstrap's ≈ 24 at N = 2^12 dominates).
     assert!(
         bits > 18.0,
         "{bits:.1} bits: ckks {ckks:?}, clear {clear:?}"

@@ -91,6 +91,20 @@ pub struct Args {
     /// small experiments only; every output then says so).
     #[arg(long)]
     pub insecure: bool,
+    /// With `--backend ckks`: keep the bootstrapping DFT diagonals `encoded` once (fastest;
+    /// 2.7 GB at N = 2^16) or encode them `on-demand` at each bootstrap (a few MB, ~1.5 s more
+    /// per bootstrap at N = 2^16).
+    #[arg(long, value_enum, default_value_t = DiagonalsArg::Encoded)]
+    pub bootstrap_diagonals: DiagonalsArg,
+}
+
+/// Where the bootstrapper keeps its DFT diagonals (`--bootstrap-diagonals`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub enum DiagonalsArg {
+    /// Encoded once and kept.
+    Encoded,
+    /// Encoded at each bootstrap.
+    OnDemand,
 }
 
 /// What `run` and `bench model` share: the program, where to run it, its weights and data,
