@@ -2,7 +2,7 @@
 //! bootstrap): every arithmetic operation against the clear backend, and the error paths: a
 //! result whose real scale is not the one the program types it with, inputs encrypted at
 //! another level or scale than declared, insecure parameters without the opt-in, a program
-//! without recorded parameters.
+//! without recorded parameters or declaring other bootstrap levels than its parameters give.
 
 use fhec_compiler::target::Target;
 use fhec_ir::{PlaintextSource, Program, Recipe, RecipeError, parse, verify};
@@ -175,4 +175,15 @@ fn a_program_without_parameters_is_refused() {
     program.meta.params = None;
     let error = CkksSetup::from_program(&program, SecurityPolicy::AllowInsecure).unwrap_err();
     assert_eq!(error, CkksError::NoParameters);
+}
+
+#[test]
+fn a_bootstrap_declaration_other_than_the_parameters_is_refused() {
+    let mut program = program(RESCALED);
+    if let Some(spec) = program.bootstrap.as_mut() {
+        spec.output_level += 1;
+    }
+    let error = CkksSetup::from_program(&program, SecurityPolicy::AllowInsecure).unwrap_err();
+    assert!(matches!(error, CkksError::BootstrapSpec { .. }), "{error}");
+    assert!(error.to_string().contains("level 3"), "{error}");
 }
