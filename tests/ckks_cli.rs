@@ -155,6 +155,12 @@ fn run_on_the_ckks_backend_needs_the_insecure_opt_in_and_agrees_with_clear() {
             "phase {phase}"
         );
     }
+    let bootstrap = &report["ops"]["bootstrap"];
+    assert!(
+        bootstrap["count"].as_u64().unwrap() >= 2,
+        "one per image at least"
+    );
+    assert!(bootstrap["seconds"].as_f64().unwrap() > 0.0);
     for image in report["images"].as_array().unwrap() {
         for key in [
             "index",

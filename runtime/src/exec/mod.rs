@@ -16,6 +16,8 @@ mod clear;
 mod interp;
 
 pub use backend::Backend;
-pub use ckks::{CkksBackend, CkksClient, CkksError, CkksSetup, EvaluationKeys, bind_scale};
+pub use ckks::{
+    CkksBackend, CkksClient, CkksError, CkksSetup, EvaluationKeys, OpTime, OpTimes, bind_scale,
+};
 pub use clear::{ClearBackend, ClearError};
 pub use interp::{ExecError, run};

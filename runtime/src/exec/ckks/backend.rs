@@ -9,6 +9,7 @@
 //! A mismatch is an error naming both sides, never a silently wrong decryption.
 
 use super::setup::{CkksSetup, bind_scale};
+use super::timing::OpTimes;
 use super::{CkksError, EvaluationKeys};
 use crate::bootstrap::{Bootstrapper, DiagonalResidency};
 use crate::ciphertext::Ciphertext;
@@ -17,6 +18,7 @@ use crate::eval::Evaluator;
 use crate::exec::Backend;
 use fhec_ir::{Scale, Type};
 use fhec_params::Level;
+use std::time::Instant;
 
 /// Relative difference up to which a ciphertext's scale counts as its type's.
 const SCALE_TOLERANCE: f64 = 1.0 / (1u64 << 40) as f64;
@@ -26,6 +28,7 @@ pub struct CkksBackend<'a> {
     setup: &'a CkksSetup,
     evaluator: Evaluator<'a>,
     bootstrapper: Option<Bootstrapper<'a>>,
+    times: OpTimes,
 }
 
 impl<'a> CkksBackend<'a> {
@@ -61,7 +64,25 @@ impl<'a> CkksBackend<'a> {
             setup,
             evaluator,
             bootstrapper,
+            times: OpTimes::default(),
         })
+    }
+
+    /// Count and wall time of every operation run so far (encodings included, as `plain`).
+    pub fn op_times(&self) -> &OpTimes {
+        &self.times
+    }
+
+    /// Runs `f` and records its wall time as one `op`.
+    fn timed<T>(
+        &mut self,
+        op: &'static str,
+        f: impl FnOnce(&Self) -> Result<T, CkksError>,
+    ) -> Result<T, CkksError> {
+        let start = Instant::now();
+        let result = f(self);
+        self.times.record(op, start.elapsed());
+        result
     }
 
     /// The exact value of an IR scale on this chain.
@@ -129,24 +150,26 @@ impl Backend for CkksBackend<'_> {
             });
         }
         let scale = self.scale(&ty.scale)?;
-        Ok(Encoder::new(self.setup.context()).encode_real(
-            &values,
-            ty.slots as usize,
-            Level(ty.level as usize),
-            scale,
-        )?)
+        self.timed("plain", |s| {
+            Ok(Encoder::new(s.setup.context()).encode_real(
+                &values,
+                ty.slots as usize,
+                Level(ty.level as usize),
+                scale,
+            )?)
+        })
     }
 
     fn add(&mut self, a: &Ciphertext, b: &Ciphertext, ty: &Type) -> Result<Ciphertext, CkksError> {
-        self.typed(self.evaluator.add_new(a, b)?, ty)
+        self.timed("add", |s| s.typed(s.evaluator.add_new(a, b)?, ty))
     }
 
     fn sub(&mut self, a: &Ciphertext, b: &Ciphertext, ty: &Type) -> Result<Ciphertext, CkksError> {
-        self.typed(self.evaluator.sub_new(a, b)?, ty)
+        self.timed("sub", |s| s.typed(s.evaluator.sub_new(a, b)?, ty))
     }
 
     fn neg(&mut self, a: &Ciphertext, ty: &Type) -> Result<Ciphertext, CkksError> {
-        self.typed(self.evaluator.neg_new(a)?, ty)
+        self.timed("neg", |s| s.typed(s.evaluator.neg_new(a)?, ty))
     }
 
     fn add_plain(
@@ -155,7 +178,9 @@ impl Backend for CkksBackend<'_> {
         p: &Plaintext,
         ty: &Type,
     ) -> Result<Ciphertext, CkksError> {
-        self.typed(self.evaluator.add_plain_new(a, p)?, ty)
+        self.timed("add_plain", |s| {
+            s.typed(s.evaluator.add_plain_new(a, p)?, ty)
+        })
     }
 
     fn mul_plain(
@@ -164,7 +189,9 @@ impl Backend for CkksBackend<'_> {
         p: &Plaintext,
         ty: &Type,
     ) -> Result<Ciphertext, CkksError> {
-        self.typed(self.evaluator.mul_plain_new(a, p)?, ty)
+        self.timed("mul_plain", |s| {
+            s.typed(s.evaluator.mul_plain_new(a, p)?, ty)
+        })
     }
 
     fn mul_const(
@@ -175,19 +202,25 @@ impl Backend for CkksBackend<'_> {
         ty: &Type,
     ) -> Result<Ciphertext, CkksError> {
         let scale = self.scale(scale)?;
-        self.typed(self.evaluator.mul_const_new(a, c, scale)?, ty)
+        self.timed("mul_const", |s| {
+            s.typed(s.evaluator.mul_const_new(a, c, scale)?, ty)
+        })
     }
 
     fn add_const(&mut self, a: &Ciphertext, c: f64, ty: &Type) -> Result<Ciphertext, CkksError> {
-        self.typed(self.evaluator.add_const_new(a, c)?, ty)
+        self.timed("add_const", |s| {
+            s.typed(s.evaluator.add_const_new(a, c)?, ty)
+        })
     }
 
     fn mul(&mut self, a: &Ciphertext, b: &Ciphertext, ty: &Type) -> Result<Ciphertext, CkksError> {
-        self.typed(self.evaluator.mul_new(a, b)?, ty)
+        self.timed("mul", |s| s.typed(s.evaluator.mul_new(a, b)?, ty))
     }
 
     fn rotate(&mut self, a: &Ciphertext, k: i32, ty: &Type) -> Result<Ciphertext, CkksError> {
-        self.typed(self.evaluator.rotate_new(a, i64::from(k))?, ty)
+        self.timed("rotate", |s| {
+            s.typed(s.evaluator.rotate_new(a, i64::from(k))?, ty)
+        })
     }
 
     fn rotate_hoisted(
@@ -197,32 +230,34 @@ impl Backend for CkksBackend<'_> {
         ty: &Type,
     ) -> Result<Vec<Ciphertext>, CkksError> {
         let steps: Vec<i64> = ks.iter().map(|&k| i64::from(k)).collect();
-        self.evaluator
-            .rotate_hoisted(a, &steps)?
-            .into_iter()
-            .map(|ct| self.typed(ct, ty))
-            .collect()
+        self.timed("rotate_hoisted", |s| {
+            s.evaluator
+                .rotate_hoisted(a, &steps)?
+                .into_iter()
+                .map(|ct| s.typed(ct, ty))
+                .collect()
+        })
     }
 
     fn conjugate(&mut self, a: &Ciphertext, ty: &Type) -> Result<Ciphertext, CkksError> {
-        self.typed(self.evaluator.conjugate_new(a)?, ty)
+        self.timed("conjugate", |s| s.typed(s.evaluator.conjugate_new(a)?, ty))
     }
 
     fn rescale(&mut self, a: &Ciphertext, ty: &Type) -> Result<Ciphertext, CkksError> {
-        self.typed(self.evaluator.rescale_new(a)?, ty)
+        self.timed("rescale", |s| s.typed(s.evaluator.rescale_new(a)?, ty))
     }
 
     fn level_down(&mut self, a: &Ciphertext, ty: &Type) -> Result<Ciphertext, CkksError> {
         let target = Level(ty.level as usize);
-        self.typed(self.evaluator.level_down_new(a, target)?, ty)
+        self.timed("level_down", |s| {
+            s.typed(s.evaluator.level_down_new(a, target)?, ty)
+        })
     }
 
     fn bootstrap(&mut self, a: &Ciphertext, ty: &Type) -> Result<Ciphertext, CkksError> {
-        let bootstrapper = self
-            .bootstrapper
-            .as_ref()
-            .ok_or(CkksError::NoBootstrapKeys)?;
-        let refreshed = bootstrapper.bootstrap(a)?;
-        self.typed(refreshed, ty)
+        self.timed("bootstrap", |s| {
+            let bootstrapper = s.bootstrapper.as_ref().ok_or(CkksError::NoBootstrapKeys)?;
+            s.typed(bootstrapper.bootstrap(a)?, ty)
+        })
     }
 }

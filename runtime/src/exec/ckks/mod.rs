@@ -17,17 +17,20 @@
 //!   result is checked against its IR type (level, exact scale, slots) and its scale is then
 //!   set to the exact value, so the runtime's `f64` scale cannot drift from the IR's over a
 //!   long chain. Since inputs are checked when bound and plaintexts are encoded to their type,
-//!   checking every result checks every operand too.
+//!   checking every result checks every operand too. It also records the count and wall time
+//!   of each operation kind ([`OpTimes`], `timing.rs`) for reports.
 
 mod backend;
 mod client;
 mod keys;
 mod setup;
+mod timing;
 
 pub use backend::CkksBackend;
 pub use client::CkksClient;
 pub use keys::EvaluationKeys;
 pub use setup::{CkksSetup, bind_scale};
+pub use timing::{OpTime, OpTimes};
 
 use crate::bootstrap::BootstrapError as RuntimeBootstrapError;
 use crate::encoding::EncodeError;
