@@ -11,88 +11,14 @@ mod lower_support;
 mod ckks_support;
 mod cli_common;
 
-use ckks_support::{LOG_N, literal};
+use ckks_support::{LOG_N, TINY_LOG_SLOTS, literal, write_tiny_cifar_program};
 use cli_common::{failure, fhec, shared_data, success};
-use fhec_compiler::data::DataDirSearch;
-use fhec_compiler::frontend::load_model;
-use fhec_compiler::lower::io::ProgramSource;
-use fhec_compiler::lower::{CompileOptions, ScheduleOptions, compile};
-use fhec_compiler::target::Target;
-use fhec_compiler::weights::{WeightTensor, write_safetensors};
-use fhec_ir::Opcode;
-use lower_support::{Rng, relu};
-use std::collections::BTreeMap;
-use std::path::Path;
-
-const LOG_SLOTS: u32 = 10;
-
-const MODEL: &str = r#"#![enable(implicit_some)]
-Model(
-    name: "tiny_cifar",
-    weights: ModelDir("tiny.safetensors"),
-    inputs: [Input(name: "image", shape: [3, 32, 32], preprocess: Preprocess(
-        pixel_max: 255.0, mean: [0.4914, 0.4822, 0.4465], std: [0.2023, 0.1994, 0.2010]))],
-    nodes: [
-        Node(name: "pool", op: AvgPool(kernel: 8, stride: 8), inputs: ["image"]),
-        Node(name: "relu", op: Activation(Relu), inputs: ["pool"]),
-        Node(name: "flat", op: Flatten, inputs: ["relu"]),
-        Node(name: "fc", op: Gemm(weight: "fc.weight", bias: "fc.bias", trans_b: true), inputs: ["flat"]),
-    ],
-    output: "fc",
-)"#;
-
-/// Writes the model and random weights into `dir`, compiles it for the insecure target and
-/// writes `dir/program.ron`.
-fn write_program(dir: &Path) {
-    let model = dir.join("tiny.ron");
-    std::fs::write(&model, MODEL).unwrap();
-    let mut rng = Rng::new(3);
-    let mut tensor = |shape: Vec<usize>| WeightTensor {
-        data: (0..shape.iter().product()).map(|_| rng.next()).collect(),
-        shape,
-    };
-    let weights = dir.join("tiny.safetensors");
-    let tensors = [
-        ("fc.weight".to_string(), tensor(vec![10, 48])),
-        ("fc.bias".to_string(), tensor(vec![10])),
-    ];
-    write_safetensors(&weights, &tensors).unwrap();
-    let loaded = load_model(&model, None, &DataDirSearch::from_process(None)).unwrap();
-    // Preprocessed pixels lie in [-2.43, 2.76]; so do their averages.
-    let approximations = BTreeMap::from([("relu".to_string(), relu(3.0, 2))]);
-    let options = CompileOptions {
-        slots: Some(1 << LOG_SLOTS),
-        max_slots: 1 << (LOG_N - 1),
-        source: Some(ProgramSource {
-            model: model.display().to_string(),
-            weights: weights.display().to_string(),
-            calibration: None,
-            approximations: approximations.clone(),
-        }),
-        schedule: Some(ScheduleOptions {
-            target: Some(Target::new(literal(LOG_SLOTS)).unwrap()),
-            ..ScheduleOptions::default()
-        }),
-        ..CompileOptions::default()
-    };
-    let program = compile(&loaded.graph, &approximations, &options)
-        .expect("compiles")
-        .program;
-    assert!(
-        program
-            .instructions()
-            .any(|(_, data)| data.opcode == Opcode::Bootstrap),
-        "the program should bootstrap"
-    );
-    std::fs::write(dir.join("program.ron"), program.to_ron().unwrap()).unwrap();
-}
 
 #[test]
 fn run_on_the_ckks_backend_needs_the_insecure_opt_in_and_agrees_with_clear() {
     let Some(data) = shared_data() else { return };
     let dir = tempfile::tempdir().unwrap();
-    write_program(dir.path());
-    let program = dir.path().join("program.ron");
+    let program = write_tiny_cifar_program(dir.path(), literal(TINY_LOG_SLOTS));
     let report = dir.path().join("report.json");
     let (program_arg, report_arg) = (program.to_str().unwrap(), report.to_str().unwrap());
     let data_arg = data.to_str().unwrap();

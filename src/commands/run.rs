@@ -233,34 +233,12 @@ impl ClearSession {
 
     /// Raw pixels (CHW) preprocessed and packed as the program's inputs, by input name.
     pub fn pack_image(&self, pixels: &[u8]) -> anyhow::Result<BTreeMap<String, Vec<f64>>> {
-        let mut inputs = BTreeMap::new();
-        for description in &self.inputs {
-            let plane = pixels.len() / description.shape[0].max(1);
-            let values: Vec<f64> = pixels
-                .iter()
-                .enumerate()
-                .map(|(i, &p)| {
-                    let raw = f32::from(p);
-                    let x = match &description.preprocess {
-                        Some(pre) => pre.apply(i / plane, raw),
-                        None => raw,
-                    };
-                    f64::from(x)
-                })
-                .collect();
-            inputs.insert(description.spec_name(), description.pack(&values)?);
-        }
-        Ok(inputs)
+        pack_pixels(&self.inputs, pixels)
     }
 
     /// The output tensor (the logits) from the program's outputs by name.
     pub fn unpack_logits(&self, outputs: &BTreeMap<String, Vec<f64>>) -> anyhow::Result<Vec<f64>> {
-        let tensor = &self
-            .outputs
-            .first()
-            .context("the program has no output")?
-            .tensor;
-        Ok(unpack(&self.outputs, tensor, outputs)?)
+        unpack_first_output(&self.outputs, outputs)
     }
 
     /// The tensor-level logits of raw pixels: exact, and with the program's approximations.
@@ -312,6 +290,44 @@ impl ClearSession {
             logits,
         })
     }
+}
+
+/// Raw pixels (CHW) preprocessed and packed as the inputs `descriptions` describe, by input
+/// name (what `run` and `fhec encrypt` feed a program).
+pub fn pack_pixels(
+    descriptions: &[IoDescription],
+    pixels: &[u8],
+) -> anyhow::Result<BTreeMap<String, Vec<f64>>> {
+    let mut inputs = BTreeMap::new();
+    for description in descriptions {
+        let plane = pixels.len() / description.shape[0].max(1);
+        let values: Vec<f64> = pixels
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| {
+                let raw = f32::from(p);
+                let x = match &description.preprocess {
+                    Some(pre) => pre.apply(i / plane, raw),
+                    None => raw,
+                };
+                f64::from(x)
+            })
+            .collect();
+        inputs.insert(description.spec_name(), description.pack(&values)?);
+    }
+    Ok(inputs)
+}
+
+/// The first output tensor (the logits) from a program's outputs by name.
+pub fn unpack_first_output(
+    descriptions: &[IoDescription],
+    outputs: &BTreeMap<String, Vec<f64>>,
+) -> anyhow::Result<Vec<f64>> {
+    let tensor = &descriptions
+        .first()
+        .context("the program has no output")?
+        .tensor;
+    Ok(unpack(descriptions, tensor, outputs)?)
 }
 
 /// A rayon pool of `threads` threads (default: all cores), and its size.

@@ -17,7 +17,8 @@ mod interp;
 
 pub use backend::Backend;
 pub use ckks::{
-    CkksBackend, CkksClient, CkksError, CkksSetup, EvaluationKeys, OpTime, OpTimes, bind_scale,
+    CkksBackend, CkksClient, CkksError, CkksSetup, EvaluationKeys, OpTime, OpTimes, PUBLIC_DIR,
+    SECRET_KEY_FILE, bind_scale,
 };
 pub use clear::{ClearBackend, ClearError};
 pub use interp::{ExecError, run};

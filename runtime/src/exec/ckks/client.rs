@@ -66,6 +66,29 @@ impl<'s> CkksClient<'s> {
         Ok((client, keys))
     }
 
+    /// A client for an existing secret key (read from its file), encrypting with fresh
+    /// operating-system entropy.
+    ///
+    /// Errors: [`CkksError::Key`] when the system's randomness is unavailable.
+    pub(super) fn from_secret(setup: &'s CkksSetup, secret: SecretKey) -> Result<Self, CkksError> {
+        let rng = SecureRng::from_entropy().map_err(crate::keys::KeyError::from)?;
+        Ok(Self {
+            setup,
+            secret,
+            encryptor: Encryptor::with_rng(setup.context(), rng),
+        })
+    }
+
+    /// The setup this client belongs to.
+    pub(super) fn setup(&self) -> &'s CkksSetup {
+        self.setup
+    }
+
+    /// The secret key, for writing its file (`key_files.rs`) only.
+    pub(super) fn secret(&self) -> &SecretKey {
+        &self.secret
+    }
+
     /// Encrypts real `values` (at most `ty.slots`, the rest zero) at `ty`'s level and exact
     /// scale.
     ///

@@ -17,12 +17,12 @@ use fhec_params::{BootstrapConfig, Level};
 
 /// The evaluation keys of one program; see the module documentation.
 pub struct EvaluationKeys {
-    store: Store,
+    pub(super) store: Store,
 }
 
 /// Where the keys live: with a bootstrap, inside the [`BootstrapKeys`] the bootstrapper
 /// borrows (merged with the circuit's); without one, on their own.
-enum Store {
+pub(super) enum Store {
     Circuit {
         galois: GaloisKeys,
         relinearization: Option<RelinearizationKey>,
@@ -43,11 +43,8 @@ impl EvaluationKeys {
         generator: &mut KeyGenerator<'_>,
         secret: &SecretKey,
     ) -> Result<Self, CkksError> {
-        let bootstraps = program
-            .instructions()
-            .any(|(_, data)| data.opcode == Opcode::Bootstrap);
         let wanted = &program.keys;
-        let store = if bootstraps {
+        let store = if bootstraps(program) {
             let mut keys = BootstrapKeys::generate(context, config, generator, secret)?;
             add_circuit_keys(context, wanted, generator, secret, &mut keys.galois)?;
             if let Some(cap) = wanted.relinearization
@@ -108,6 +105,13 @@ impl EvaluationKeys {
             Store::Bootstrapping(keys) => keys.size_bytes(),
         }
     }
+}
+
+/// Whether `program` contains a `bootstrap` (and so needs bootstrapping keys).
+pub(super) fn bootstraps(program: &Program) -> bool {
+    program
+        .instructions()
+        .any(|(_, data)| data.opcode == Opcode::Bootstrap)
 }
 
 /// Adds to `galois` the rotation and conjugation keys of `wanted` that it lacks or holds at

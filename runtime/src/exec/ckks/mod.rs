@@ -22,12 +22,14 @@
 
 mod backend;
 mod client;
+mod key_files;
 mod keys;
 mod setup;
 mod timing;
 
 pub use backend::CkksBackend;
 pub use client::CkksClient;
+pub use key_files::{PUBLIC_DIR, SECRET_KEY_FILE};
 pub use keys::EvaluationKeys;
 pub use setup::{CkksSetup, bind_scale};
 pub use timing::{OpTime, OpTimes};
@@ -40,7 +42,7 @@ use crate::ring::RingError;
 use thiserror::Error;
 
 /// Why the CKKS backend could not set up, generate keys, encrypt, evaluate or decrypt.
-#[derive(Debug, Clone, PartialEq, Error)]
+#[derive(Debug, Error)]
 pub enum CkksError {
     /// The program carries no parameters (compiled without a target, or unscheduled).
     #[error(
@@ -143,6 +145,20 @@ pub enum CkksError {
     /// A `bootstrap` instruction, but the keys were generated without bootstrapping keys.
     #[error("the program bootstraps, but the evaluation keys hold no bootstrapping keys")]
     NoBootstrapKeys,
+    /// A key file could not be written or read (the error names the file).
+    #[error(transparent)]
+    File(#[from] crate::serialize::FileError),
+    /// A key directory made for other parameters than the program's.
+    #[error("{}: made for other parameters than this program's (keys of another program?)", .0.display())]
+    ForeignKeys(std::path::PathBuf),
+    /// A key directory could not be created.
+    #[error("{}: cannot create the directory: {message}", .path.display())]
+    Directory {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// The system's reason.
+        message: String,
+    },
     /// An input the program declares was not given to the client.
     #[error("input {0:?} is not given")]
     MissingInput(String),
