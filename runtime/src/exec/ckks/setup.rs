@@ -99,6 +99,11 @@ impl CkksSetup {
 /// The value of an exact IR scale `2^e · ∏ q_i^k` once each symbolic prime `q_i` is bound to
 /// `primes[i]`.
 ///
+/// The factors are applied one prime at a time to a mantissa kept near 1, with the powers of
+/// two gathered in an integer exponent: an intermediate like `2^1440` (a high power of the
+/// working scale before the primes divide it out) does not overflow `f64`, and only the final
+/// value must be in range. Every step rounds once, as the runtime's own scale tracking does.
+///
 /// Errors: [`CkksError::UnboundScale`] for a prime index beyond the chain or a value that is
 /// not a finite positive `f64`.
 pub fn bind_scale(scale: &Scale, primes: &[u64]) -> Result<f64, CkksError> {
@@ -106,11 +111,24 @@ pub fn bind_scale(scale: &Scale, primes: &[u64]) -> Result<f64, CkksError> {
         scale: scale.to_string(),
         primes: primes.len(),
     };
-    let mut value = 2f64.powi(scale.pow2_exponent());
-    for (index, exponent) in scale.prime_exponents() {
+    let mut mantissa = 1.0f64;
+    let mut exponent = i64::from(scale.pow2_exponent());
+    for (index, power) in scale.prime_exponents() {
         let prime = *primes.get(index as usize).ok_or_else(unbound)? as f64;
-        value *= prime.powi(exponent);
+        for _ in 0..power.unsigned_abs() {
+            if power > 0 {
+                mantissa *= prime;
+            } else {
+                mantissa /= prime;
+            }
+            // Dividing by a power of two is exact.
+            let shift = mantissa.log2().floor() as i32;
+            mantissa /= 2f64.powi(shift);
+            exponent += i64::from(shift);
+        }
     }
+    let exponent = i32::try_from(exponent).map_err(|_| unbound())?;
+    let value = mantissa * 2f64.powi(exponent);
     if value.is_finite() && value > 0.0 {
         Ok(value)
     } else {
@@ -129,6 +147,18 @@ mod tests {
         let expected = 1024.0 * 193.0 * 193.0 / 257.0;
         let value = bind_scale(&scale, &primes).unwrap();
         assert!((value - expected).abs() <= expected * 1e-15);
+        // A large intermediate power of two divided back by primes stays exact enough.
+        let chain = [97, (1 << 45) + 1, (1 << 50) + 3];
+        let high = Scale::pow2(1440).with_prime(1, -16).with_prime(2, -14);
+        let expected_log2 =
+            1440.0 - 16.0 * (chain[1] as f64).log2() - 14.0 * (chain[2] as f64).log2();
+        let value = bind_scale(&high, &chain).unwrap();
+        assert!(
+            (value.log2() - expected_log2).abs() < 1e-12,
+            "{}",
+            value.log2()
+        );
+        assert!(bind_scale(&Scale::pow2(1100), &primes).is_err());
         let beyond = Scale::prime(3);
         assert!(matches!(
             bind_scale(&beyond, &primes),
