@@ -25,8 +25,16 @@ enum Command {
     Plain(commands::plain::Args),
     /// Calibrate, choose the activations' polynomials and lower the model to an HE program.
     Compile(commands::compile::Args),
-    /// Run a compiled program on test images (clear backend) and compare with the model.
+    /// Run a compiled program on test images (clear or CKKS backend) and compare.
     Run(commands::run::Args),
+    /// Client: generate the secret key and the public evaluation keys of a program.
+    Keygen(commands::keygen::Args),
+    /// Client: encrypt a test image as the program's inputs.
+    Encrypt(commands::encrypt::Args),
+    /// Server: evaluate the program on ciphertexts with the public keys only.
+    Eval(commands::eval::Args),
+    /// Client: decrypt the program's outputs (logits and class).
+    Decrypt(commands::decrypt::Args),
     /// Benchmarks, JSON on stdout with --json (DESIGN §10).
     Bench(commands::bench::BenchArgs),
 }
@@ -39,6 +47,10 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Plain(args) => commands::plain::run(args),
         Command::Compile(args) => commands::compile::run(args),
         Command::Run(args) => commands::run::run(args),
+        Command::Keygen(args) => commands::keygen::run(args),
+        Command::Encrypt(args) => commands::encrypt::run(args),
+        Command::Eval(args) => commands::eval::run(args),
+        Command::Decrypt(args) => commands::decrypt::run(args),
         Command::Bench(args) => commands::bench::run(args),
     }
 }

@@ -46,7 +46,7 @@ pub const TEST_BATCH: &str = "cifar10/test_batch.bin";
 pub enum BackendKind {
     /// `f64` slot vectors with exact semantics.
     Clear,
-    /// Real encryption (not wired to `run` yet).
+    /// Real encryption: keygen, encrypt, evaluate, decrypt (`run` only; see `run_ckks.rs`).
     Ckks,
 }
 
@@ -87,6 +87,24 @@ pub struct Args {
     /// Write the full JSON report (DESIGN §10) here.
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// With `--backend ckks`: accept a program compiled for INSECURE parameters (tests and
+    /// small experiments only; every output then says so).
+    #[arg(long)]
+    pub insecure: bool,
+    /// With `--backend ckks`: keep the bootstrapping DFT diagonals `encoded` once (fastest;
+    /// 2.7 GB at N = 2^16) or encode them `on-demand` at each bootstrap (a few MB, ~1.5 s more
+    /// per bootstrap at N = 2^16).
+    #[arg(long, value_enum, default_value_t = DiagonalsArg::Encoded)]
+    pub bootstrap_diagonals: DiagonalsArg,
+}
+
+/// Where the bootstrapper keeps its DFT diagonals (`--bootstrap-diagonals`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+pub enum DiagonalsArg {
+    /// Encoded once and kept.
+    Encoded,
+    /// Encoded at each bootstrap.
+    OnDemand,
 }
 
 /// What `run` and `bench model` share: the program, where to run it, its weights and data,
@@ -211,31 +229,20 @@ impl ClearSession {
         pixels: &[u8],
     ) -> anyhow::Result<(Vec<f64>, f64)> {
         let start = Instant::now();
-        let mut inputs = BTreeMap::new();
-        for description in &self.inputs {
-            let plane = pixels.len() / description.shape[0].max(1);
-            let values: Vec<f64> = pixels
-                .iter()
-                .enumerate()
-                .map(|(i, &p)| {
-                    let raw = f32::from(p);
-                    let x = match &description.preprocess {
-                        Some(pre) => pre.apply(i / plane, raw),
-                        None => raw,
-                    };
-                    f64::from(x)
-                })
-                .collect();
-            inputs.insert(description.spec_name(), description.pack(&values)?);
-        }
+        let inputs = self.pack_image(pixels)?;
         let outputs = exec_run(&self.program, &mut ClearBackend, inputs, plaintexts)?;
-        let tensor = &self
-            .outputs
-            .first()
-            .context("the program has no output")?
-            .tensor;
-        let logits = unpack(&self.outputs, tensor, &outputs)?;
+        let logits = self.unpack_logits(&outputs)?;
         Ok((logits, start.elapsed().as_secs_f64()))
+    }
+
+    /// Raw pixels (CHW) preprocessed and packed as the program's inputs, by input name.
+    pub fn pack_image(&self, pixels: &[u8]) -> anyhow::Result<BTreeMap<String, Vec<f64>>> {
+        pack_pixels(&self.inputs, pixels)
+    }
+
+    /// The output tensor (the logits) from the program's outputs by name.
+    pub fn unpack_logits(&self, outputs: &BTreeMap<String, Vec<f64>>) -> anyhow::Result<Vec<f64>> {
+        unpack_first_output(&self.outputs, outputs)
     }
 
     /// The tensor-level logits of raw pixels, computed in f64: exact, and with the program's
@@ -286,6 +293,44 @@ impl ClearSession {
             logits,
         })
     }
+}
+
+/// Raw pixels (CHW) preprocessed and packed as the inputs `descriptions` describe, by input
+/// name (what `run` and `fhec encrypt` feed a program).
+pub fn pack_pixels(
+    descriptions: &[IoDescription],
+    pixels: &[u8],
+) -> anyhow::Result<BTreeMap<String, Vec<f64>>> {
+    let mut inputs = BTreeMap::new();
+    for description in descriptions {
+        let plane = pixels.len() / description.shape[0].max(1);
+        let values: Vec<f64> = pixels
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| {
+                let raw = f32::from(p);
+                let x = match &description.preprocess {
+                    Some(pre) => pre.apply(i / plane, raw),
+                    None => raw,
+                };
+                f64::from(x)
+            })
+            .collect();
+        inputs.insert(description.spec_name(), description.pack(&values)?);
+    }
+    Ok(inputs)
+}
+
+/// The first output tensor (the logits) from a program's outputs by name.
+pub fn unpack_first_output(
+    descriptions: &[IoDescription],
+    outputs: &BTreeMap<String, Vec<f64>>,
+) -> anyhow::Result<Vec<f64>> {
+    let tensor = &descriptions
+        .first()
+        .context("the program has no output")?
+        .tensor;
+    Ok(unpack(descriptions, tensor, outputs)?)
 }
 
 /// A rayon pool of `threads` threads (default: all cores), and its size.
@@ -383,11 +428,17 @@ pub struct Loaded {
 
 impl ProgramArgs {
     /// Loads the program (with `--weights`, else the ones it was compiled from) and the test
-    /// `images`, refusing a backend that is not built and a program that does not take images.
+    /// `images`, refusing a backend this command does not offer and a program that does not
+    /// take images.
     pub fn load(&self, images: Range<usize>) -> anyhow::Result<Loaded> {
         if self.backend == BackendKind::Ckks {
-            bail!("--backend ckks: running a program on the CKKS backend is not built yet");
+            bail!("--backend ckks: this command runs the clear backend only (use `fhec run`)");
         }
+        self.load_for_any_backend(images)
+    }
+
+    /// [`Self::load`] whatever the backend (`run --backend ckks`).
+    pub fn load_for_any_backend(&self, images: Range<usize>) -> anyhow::Result<Loaded> {
         let data = DataDirSearch::from_process(self.data.clone());
         let start = Instant::now();
         let session = ClearSession::load(&self.program, self.weights.as_deref(), &data)?;
@@ -404,6 +455,12 @@ impl ProgramArgs {
 
 /// Runs the program on the images and prints the summary.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if args.program.backend == BackendKind::Ckks {
+        return super::run_ckks::run(args);
+    }
+    if args.insecure {
+        bail!("--insecure only applies to --backend ckks");
+    }
     let Loaded {
         session,
         batch,

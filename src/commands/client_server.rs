@@ -1,0 +1,72 @@
+//! What `fhec keygen`, `encrypt`, `eval` and `decrypt` share: the compiled program they all
+//! name first, the key directory, the CKKS setup rebuilt from it (insecure parameters only with `--insecure`),
+//! and the INSECURE banner.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use fhec_ir::Program;
+use fhec_params::{SecurityLevel, SecurityPolicy};
+use fhec_runtime::exec::CkksSetup;
+
+/// The program, the key directory and the insecure opt-in, common to the four commands.
+#[derive(clap::Args)]
+pub struct ProgramFile {
+    /// The compiled program (RON).
+    pub program: PathBuf,
+    /// The key directory: `DIR` (with `secret.key`) for keygen, encrypt and decrypt;
+    /// `DIR/public` for eval.
+    #[arg(long)]
+    pub keys: PathBuf,
+    /// Accept a program compiled for INSECURE parameters (tests only; outputs say so).
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+/// A program with its CKKS setup.
+pub struct Loaded {
+    /// The program.
+    pub program: Program,
+    /// Its parameters and context.
+    pub setup: CkksSetup,
+    /// `"128-bit"` or `"INSECURE"`.
+    pub security: &'static str,
+}
+
+impl ProgramFile {
+    /// Reads the program and rebuilds its context; prints the INSECURE banner when it applies.
+    pub fn load(&self) -> anyhow::Result<Loaded> {
+        let path = &self.program;
+        let program = read_program(path)?;
+        let setup = CkksSetup::from_program(&program, self.policy())
+            .with_context(|| path.display().to_string())?;
+        let security = match setup.security() {
+            SecurityLevel::Bits128 => "128-bit",
+            SecurityLevel::Insecure => {
+                eprintln!("WARNING: INSECURE parameters: for testing only");
+                "INSECURE"
+            }
+        };
+        Ok(Loaded {
+            program,
+            setup,
+            security,
+        })
+    }
+
+    /// The policy the flags ask for.
+    pub fn policy(&self) -> SecurityPolicy {
+        if self.insecure {
+            SecurityPolicy::AllowInsecure
+        } else {
+            SecurityPolicy::Require128Bit
+        }
+    }
+}
+
+/// Reads a compiled program, naming the file in errors.
+pub fn read_program(path: &Path) -> anyhow::Result<Program> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    Program::from_ron(&text).with_context(|| path.display().to_string())
+}

@@ -1,0 +1,45 @@
+//! `fhec encrypt program.ron --keys DIR --image I [--data D] -o in.ct [--insecure]`: the
+//! client packs CIFAR-10 test image `I` as the program's inputs say (preprocessing, layout)
+//! and encrypts every input with `DIR/secret.key` at its declared level and scale, into one
+//! ciphertext file (`ct_bundle.rs`).
+
+use std::path::PathBuf;
+
+use fhec_compiler::data::DataDirSearch;
+use fhec_compiler::lower::io::descriptions;
+use fhec_runtime::exec::{CkksClient, SECRET_KEY_FILE};
+
+use super::client_server::ProgramFile;
+use super::ct_bundle;
+use super::run::{load_test_images, pack_pixels};
+
+/// Arguments of `fhec encrypt`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    program: ProgramFile,
+    /// The CIFAR-10 test image to encrypt.
+    #[arg(long)]
+    image: usize,
+    /// Data directory (else $FHEC_DATA, else ../shared/data).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Where to write the ciphertexts.
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+/// Encrypts the image.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let loaded = args.program.load()?;
+    let data = DataDirSearch::from_process(args.data.clone());
+    let batch = load_test_images(&data, &(args.image..args.image + 1))?;
+    let inputs = pack_pixels(
+        &descriptions(&loaded.program, false)?,
+        batch.image(args.image),
+    )?;
+    let mut client =
+        CkksClient::read_secret_key(&loaded.setup, &args.program.keys.join(SECRET_KEY_FILE))?;
+    let encrypted = client.encrypt_inputs(&loaded.program, inputs)?;
+    ct_bundle::write(&args.output, loaded.setup.context(), &encrypted)
+}

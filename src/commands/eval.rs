@@ -1,0 +1,80 @@
+//! `fhec eval program.ron --keys DIR/public [--weights W] in.ct -o out.ct [--insecure]`: the
+//! server side. It reads only the public key directory (parameters and evaluation keys), binds
+//! the weights (those the program was compiled with, or `--weights` of the same
+//! architecture), runs the program on the CKKS backend and writes the output ciphertexts.
+//! Prints a JSON summary with the time of each phase and the peak RSS.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use fhec_compiler::data::DataDirSearch;
+use fhec_runtime::exec::{CkksBackend, EvaluationKeys, run as exec_run};
+use serde_json::json;
+
+use super::client_server::ProgramFile;
+use super::ct_bundle;
+use super::process_stats::peak_rss_bytes;
+use super::run::{ClearSession, thread_pool};
+
+/// Arguments of `fhec eval`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    program: ProgramFile,
+    /// Weights of the same architecture instead of those the program was compiled with.
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// Data directory (else $FHEC_DATA, else ../shared/data), for weights named relative to it.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The input ciphertexts (`fhec encrypt`).
+    input: PathBuf,
+    /// Where to write the output ciphertexts.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+/// Evaluates the program on the input ciphertexts.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let loaded = args.program.load()?;
+    let path = args.program.program.display().to_string();
+    let data = DataDirSearch::from_process(args.data.clone());
+    let session = ClearSession::load(&args.program.program, args.weights.as_deref(), &data)?;
+    let (pool, threads) = thread_pool(args.threads)?;
+    let mut phases = BTreeMap::new();
+    pool.install(|| -> anyhow::Result<()> {
+        let start = Instant::now();
+        let keys = EvaluationKeys::read_from(
+            &loaded.setup,
+            &loaded.program,
+            &args.program.keys,
+            args.program.policy(),
+        )?;
+        phases.insert("read_keys_s", start.elapsed().as_secs_f64());
+        let start = Instant::now();
+        let mut backend = CkksBackend::new(&loaded.setup, &keys)
+            .with_context(|| format!("{path}: backend set-up"))?;
+        phases.insert("backend_setup_s", start.elapsed().as_secs_f64());
+        let inputs = ct_bundle::read(&args.input, loaded.setup.context())?;
+        let start = Instant::now();
+        let outputs = exec_run(&loaded.program, &mut backend, inputs, &session.plaintexts())
+            .with_context(|| format!("{path}: evaluating {}", args.input.display()))?;
+        phases.insert("eval_s", start.elapsed().as_secs_f64());
+        ct_bundle::write(&args.output, loaded.setup.context(), &outputs)?;
+        Ok(())
+    })?;
+    let summary = json!({
+        "output": args.output.display().to_string(),
+        "security": loaded.security,
+        "threads": threads,
+        "phases": phases,
+        "peak_rss_bytes": peak_rss_bytes(),
+    });
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
+}
