@@ -7,7 +7,12 @@ use cli_common::{failure, fhec, fhec_in, repo_root, shared_data, success};
 use serde_json::Value;
 
 fn plain(model: &str, data: &str) -> Value {
-    let out = success(&fhec(&[
+    plain_with(model, data, &[])
+}
+
+/// `fhec plain` on the first 20 test images with `extra` arguments.
+fn plain_with(model: &str, data: &str, extra: &[&str]) -> Value {
+    let mut args = vec![
         "plain",
         model,
         "--limit",
@@ -16,7 +21,9 @@ fn plain(model: &str, data: &str) -> Value {
         data,
         "--logits",
         "resnet20/test_logits_f32.bin",
-    ]));
+    ];
+    args.extend_from_slice(extra);
+    let out = success(&fhec(&args));
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
 }
 
@@ -65,6 +72,32 @@ fn the_unfolded_and_imported_models_give_the_same_figures() {
         assert_eq!(folded[key], unfolded[key], "{key}");
         assert_eq!(folded[key], imported[key], "{key}");
     }
+}
+
+#[test]
+fn f32_and_f64_give_the_same_figures_to_float32_rounding() {
+    let Some(data) = shared_data() else { return };
+    let data = data.to_str().unwrap();
+    let single = plain("models/resnet20.ron", data);
+    let double = plain_with("models/resnet20.ron", data, &["--precision", "f64"]);
+    assert_eq!(single["precision"], "f32");
+    assert_eq!(double["precision"], "f64");
+    for key in ["correct", "per_class_recall"] {
+        assert_eq!(single[key], double[key], "{key}");
+    }
+    // Both are within float32 rounding of PyTorch's float32 logits, and not identical.
+    let (a, b) = (
+        single["max_abs_logit_diff"].as_f64().unwrap(),
+        double["max_abs_logit_diff"].as_f64().unwrap(),
+    );
+    assert!(a < 1e-4 && b < 1e-4 && a != b, "f32 {a}, f64 {b}");
+    let err = failure(&fhec(&[
+        "plain",
+        "models/resnet20.ron",
+        "--precision",
+        "f16",
+    ]));
+    assert!(err.contains("f16") && err.contains("f64"), "{err}");
 }
 
 #[test]

@@ -191,7 +191,7 @@ fn logits_files_are_checked_and_compared() {
             .contains("not a whole number")
     );
 
-    let logits = vec![vec![0.0, 1.5, 0.5], vec![2.0, 0.0, -1.0]];
+    let logits = vec![vec![0.0f32, 1.5, 0.5], vec![2.0, 0.0, -1.0]];
     let names: Vec<String> = ["x", "y", "z"].map(String::from).to_vec();
     let report = AccuracyReport::new("m", &logits, &[1, 2], &names, Some(&rows));
     assert_eq!((report.images, report.correct), (2, 1));
@@ -200,6 +200,6 @@ fn logits_files_are_checked_and_compared() {
     let json = serde_json::to_string(&report).unwrap();
     assert_eq!(
         json,
-        r#"{"model":"m","images":2,"correct":1,"accuracy":0.5,"approx":false,"per_class_recall":{"x":0.0,"y":1.0,"z":0.0},"max_abs_logit_diff":0.5}"#
+        r#"{"model":"m","images":2,"correct":1,"accuracy":0.5,"approx":false,"precision":"f32","per_class_recall":{"x":0.0,"y":1.0,"z":0.0},"max_abs_logit_diff":0.5}"#
     );
 }

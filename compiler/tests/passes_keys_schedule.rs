@@ -157,7 +157,7 @@ fn frees_follow_last_uses_and_the_peak_matches_a_hand_count() {
         top_level: 1,
         dnum: 1,
         special_primes: 1,
-        seed_compressed: false,
+        ..MemoryModel::default()
     };
     let (scheduled, report) = schedule(program.clone(), &model);
     verify(&scheduled).unwrap();
@@ -190,6 +190,11 @@ fn the_memory_budget_trades_keys_or_is_refused_by_name() {
     let (fitted, report) = run_passes(program.clone(), &tight).unwrap();
     assert!(report.key_budget_retries > 0);
     assert!(report.schedule.peak_bytes < peak);
+    // The program carries the prediction of the schedule it was given, not the first try's.
+    assert_eq!(
+        fitted.meta.predicted_peak_bytes,
+        Some(report.schedule.peak_bytes)
+    );
     assert!(report.keys.keys_after < free_run.keys.keys_after);
     check_frees(&fitted);
     assert_same_outputs(

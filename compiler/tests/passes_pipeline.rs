@@ -318,15 +318,15 @@ fn a_folded_activation_input_reaches_the_bootstrap_without_a_scale_fix() {
     assert_eq!(report.levels.bootstraps, 2);
 }
 
-#[test]
-fn bootstrap_counts_follow_the_budget() {
-    // Three ReLUs of degree 15 (depth 5 with the emitted map) separated by convolutions.
+/// Three ReLUs of degree 15 (depth 5 with the emitted map) separated by convolutions: a
+/// builder of the program and its weights.
+fn three_layers() -> (impl Fn() -> Program, WeightPlaintexts) {
     let maps = [conv_map("c1"), conv_map("c2"), conv_map("c3")];
     let mut weights = Weights::new();
     for (i, m) in maps.iter().enumerate() {
         add_weights(&mut weights, m, 10 + i as u64, 0.3);
     }
-    let build = || {
+    let build = move || {
         let mut b = Builder::new();
         let mut v = input(&mut b);
         for m in &maps {
@@ -338,7 +338,12 @@ fn bootstrap_counts_follow_the_budget() {
         b.output(v, io("y")).unwrap();
         b.finish()
     };
-    let source = WeightPlaintexts::new(weights);
+    (build, WeightPlaintexts::new(weights))
+}
+
+#[test]
+fn bootstrap_counts_follow_the_budget() {
+    let (build, source) = three_layers();
     let depth = relu(4.0, 15).depth;
     // One conv + one ReLU + the conversion to the bootstrap input per cycle: a bootstrap
     // before the 2nd and 3rd ReLU.
@@ -351,6 +356,36 @@ fn bootstrap_counts_follow_the_budget() {
     // Two cycles' worth up front: one.
     let (_, report) = check(build(), &options(2 * cycle + 1, Some(cycle + 1)), &source);
     assert_eq!(report.levels.bootstraps, 1);
+}
+
+#[test]
+fn inputs_start_higher_when_that_saves_bootstraps() {
+    // The chain of `bootstrap_counts_follow_the_budget`, its inputs allowed above the
+    // bootstrap's output level: the placement keeps the lowest input level with the fewest
+    // bootstraps.
+    let (build, source) = three_layers();
+    let cycle = relu(4.0, 15).depth + 2;
+    let input_level = |program: &Program| {
+        let (_, v) = program.inputs().next().unwrap();
+        program.value_type(v).unwrap().level
+    };
+    let bootstraps_at = |level: u32| {
+        let (_, report) = check(build(), &options(level, Some(cycle + 1)), &source);
+        report.levels.bootstraps
+    };
+    for (max, expected) in [(cycle + 1, 2), (2 * cycle + 1, 1), (3 * cycle + 2, 0)] {
+        let mut headroom = options(cycle + 1, Some(cycle + 1));
+        headroom.max_input_level = Some(max);
+        headroom.chain = Some(chain(max));
+        let (scheduled, report) = check(build(), &headroom, &source);
+        assert_eq!(report.levels.bootstraps, expected, "inputs up to {max}");
+        // The lowest such level: one less gives more bootstraps (or is the base level).
+        let chosen = input_level(&scheduled);
+        assert!((cycle + 1..=max).contains(&chosen));
+        if chosen > cycle + 1 {
+            assert!(bootstraps_at(chosen - 1) > expected, "inputs at {chosen}");
+        }
+    }
 }
 
 /// Six 3×3 convolutions of 16 channels on 16×16 in 4096 slots, each followed by a degree-63
@@ -413,4 +448,54 @@ fn timing_of_a_larger_chain() {
         program.order().len(),
         scheduled.order().len()
     );
+}
+
+/// conv → ReLU → conv → ReLU, then a fork into two conv → ReLU branches joined by an add:
+/// a residual block whose skip path carries its own convolution and activation.
+fn forked_block(weights: &mut Weights) -> Program {
+    let maps: Vec<LinearMap> = ["f0", "f1", "fa", "fb"].map(conv_map).into();
+    for (i, m) in maps.iter().enumerate() {
+        add_weights(weights, m, 20 + i as u64, 0.3);
+    }
+    let mut b = Builder::new();
+    let x = input(&mut b);
+    let conv_relu = |b: &mut Builder, m: &LinearMap, v: Value| {
+        let v = emit(b, m, &[v], &Scale::pow2(40)).unwrap().outputs[0];
+        fhec_compiler::poly::emit(b, v, &relu(4.0, 15))
+            .unwrap()
+            .output
+    };
+    let first = conv_relu(&mut b, &maps[0], x);
+    let shared = conv_relu(&mut b, &maps[1], first);
+    let left = conv_relu(&mut b, &maps[2], shared);
+    let right = conv_relu(&mut b, &maps[3], shared);
+    let sum = b.add(left, right).unwrap();
+    b.output(sum, io("y")).unwrap();
+    b.finish()
+}
+
+#[test]
+fn one_bootstrap_above_a_fork_serves_both_branches() {
+    // A conv costs 1 level, a degree-15 ReLU with its map emitted 6 (its depth), so from the
+    // inputs at 16: conv 15, ReLU 9, conv 8, ReLU 2, each branch's conv 1, and each branch's
+    // ReLU runs out: at least one bootstrap. The greedy rule refreshes each branch right
+    // before its ReLU (2). One bootstrap of the shared ReLU's input (after its emitted map,
+    // computed at level 7) leaves 12 levels for the rest of that ReLU (5), a branch conv (1)
+    // and a branch ReLU (6): exactly 12, so 1 is the minimum, and the placement finds it.
+    let mut weights = Weights::new();
+    let program = forked_block(&mut weights);
+    assert_eq!(relu(4.0, 15).depth, 6);
+    let source = WeightPlaintexts::new(weights);
+    let (scheduled, report) = check(program, &options(16, Some(12)), &source);
+    assert_eq!(report.levels.bootstraps, 1);
+    assert_eq!(count(&scheduled, Opcode::Bootstrap), 1);
+    // Two levels fewer per bootstrap: the shared bootstrap no longer reaches the end of the
+    // branches, and one per branch is the minimum again.
+    let mut weights = Weights::new();
+    let (_, report) = check(
+        forked_block(&mut weights),
+        &options(16, Some(10)),
+        &WeightPlaintexts::new(weights),
+    );
+    assert_eq!(report.levels.bootstraps, 2);
 }

@@ -128,6 +128,11 @@ pub struct Metadata {
     /// compiler describes it (opaque to the IR).
     #[serde(default)]
     pub source: Option<Opaque>,
+    /// Peak memory the schedule predicts for a run (DESIGN §5: values, keys, bootstrapping
+    /// constants), in bytes, once the passes have scheduled the program; `run` reports it
+    /// beside the measured peak.
+    #[serde(default)]
+    pub predicted_peak_bytes: Option<u64>,
 }
 
 impl Default for Metadata {
@@ -137,6 +142,7 @@ impl Default for Metadata {
             graph_hash: None,
             params: None,
             source: None,
+            predicted_peak_bytes: None,
         }
     }
 }

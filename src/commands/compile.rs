@@ -12,16 +12,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use fhec_compiler::calibrate::{TRAINING_BATCH, calibrate};
-use fhec_compiler::data::CifarBatch;
-use fhec_compiler::lower::{
-    CompileOptions, ProgramSource, ScheduleOptions, chooser_options, compile,
-};
+use fhec_compiler::lower::{CompileOptions, ProgramSource, ScheduleOptions, compile};
 use fhec_compiler::passes::{PASS_NAMES, PassReport, dump_after};
-use fhec_compiler::poly::ActivationApprox;
 use fhec_compiler::stats::program_stats;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::approximation::calibrate_and_choose;
 use super::check::ModelArgs;
 use super::files::write_atomically;
 
@@ -109,24 +105,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .any(|n| matches!(n.op, fhec_compiler::graph::TensorOp::Activation(_)));
     let (calibration, approximations) = if has_activations {
         let data_dir = args.model.data_search().resolve()?;
-        let train_path = data_dir.join(TRAINING_BATCH);
-        let train = CifarBatch::load(&train_path, Some(args.calibration_images))?;
-        let bar = progress_bar(train.len(), format!("{} calibration", graph.name), "images")?;
-        let calibration = calibrate(
+        let approximations = calibrate_and_choose(
             graph,
-            &train,
-            Path::new(TRAINING_BATCH),
-            0..args.calibration_images.min(train.len()),
-            &|| bar.inc(1),
+            &data_dir,
+            args.calibration_images,
+            args.degree,
+            args.margin,
         )?;
-        bar.finish_and_clear();
-        let options = chooser_options(args.degree, args.margin)?;
-        let choices = calibration.choose(graph, &options)?;
-        let approximations: BTreeMap<String, ActivationApprox> = choices
-            .into_iter()
-            .map(|(node, choice)| (node, choice.approx))
-            .collect();
-        (Some(calibration), approximations)
+        (Some(approximations.calibration), approximations.chosen)
     } else {
         (None, BTreeMap::new())
     };
@@ -207,10 +193,14 @@ fn print_pass_report(report: &PassReport) {
     );
     let schedule = &report.schedule;
     println!(
-        "memory (predicted): peak {:.2} GiB = {:.2} GiB values + {:.2} GiB keys, {} frees",
+        "memory (predicted, keys as held in memory): peak {:.2} GiB = {:.2} GiB values + \
+         {:.2} GiB circuit keys + {:.2} GiB bootstrap keys + {:.2} GiB bootstrap plaintexts, \
+         {} frees",
         gib(schedule.peak_bytes),
         gib(schedule.peak_value_bytes),
-        gib(schedule.key_bytes),
+        gib(schedule.circuit_key_bytes),
+        gib(schedule.bootstrap_key_bytes),
+        gib(schedule.bootstrap_plaintext_bytes),
         schedule.frees
     );
 }

@@ -1,5 +1,6 @@
 //! One module per `fhec` subcommand.
 
+pub mod approximation;
 pub mod bench;
 pub mod bench_bootstrap;
 pub mod bench_model;

@@ -1,26 +1,28 @@
-//! `fhec plain MODEL.ron [--weights W] [--data DIR] [--limit N] [--logits FILE] [--approx ...]`:
-//! plaintext reference accuracy on the CIFAR-10 test set, as JSON (DESIGN §10).
+//! `fhec plain MODEL.ron [--weights W] [--data DIR] [--limit N] [--logits FILE] [--approx ...]
+//! [--precision f32|f64]`: plaintext reference accuracy on the CIFAR-10 test set, as JSON
+//! (DESIGN §10), computed in f32 (the default) or f64.
 //!
 //! With `--approx` every activation is replaced by the polynomial the compiler chooses for it:
 //! the model is first calibrated on the training batch (never the test set), each site's
 //! approximation is chosen for its calibrated range, and the report gains, per activation,
 //! the choice and how many evaluated inputs fell outside its interval.
 
-use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
-use fhec_compiler::calibrate::{Calibration, TRAINING_BATCH, calibrate};
+use anyhow::bail;
+use fhec_compiler::calibrate::{Calibration, TRAINING_BATCH};
 use fhec_compiler::data::{CIFAR_IMAGE_SHAPE, CifarBatch, class_names};
 use fhec_compiler::graph::TensorGraph;
-use fhec_compiler::poly::{ActivationApprox, ChooserOptions, Method, RangeReport};
+use fhec_compiler::poly::{ActivationApprox, Method, RangeReport};
 use fhec_compiler::reference::{
-    AccuracyReport, ApproxActivations, Exact, arg_max, load_logits, run_batch_with,
+    AccuracyReport, ApproxActivations, Exact, Reference, Scalar, arg_max, load_logits,
 };
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use super::approximation::{Approximations, calibrate_and_choose};
 use super::check::ModelArgs;
+use super::compile::progress_bar;
 
 /// The test batch, relative to the data directory.
 const TEST_BATCH: &str = "cifar10/test_batch.bin";
@@ -70,6 +72,19 @@ pub struct Args {
     /// Also run the exact model and report the fraction of images whose prediction agrees.
     #[arg(long, requires = "approx")]
     compare_exact: bool,
+    /// The float type the tensor level computes in (f64 is the clear backend's; f32 is
+    /// faster). The model's inputs and preprocessing stay float32.
+    #[arg(long, value_enum, default_value_t = Precision::F32)]
+    precision: Precision,
+}
+
+/// The float type of `--precision`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, clap::ValueEnum)]
+enum Precision {
+    /// Single precision.
+    F32,
+    /// Double precision.
+    F64,
 }
 
 /// Checks the model takes one CIFAR-sized image.
@@ -89,17 +104,6 @@ fn check_image_model(graph: &TensorGraph, model: &Path) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-/// A progress bar on stderr (hidden when it is not a terminal).
-fn progress_bar(len: usize, message: String) -> anyhow::Result<ProgressBar> {
-    let bar = ProgressBar::new(len as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} images, {elapsed} (eta {eta})")
-            .context("progress bar template")?,
-    );
-    bar.set_message(message);
-    Ok(bar)
 }
 
 /// One activation in the `--approx` report.
@@ -148,22 +152,40 @@ fn degrees(method: &Method) -> Vec<usize> {
     }
 }
 
-/// The chooser's options after `--degree` and `--margin`.
-fn chooser_options(args: &Args) -> anyhow::Result<ChooserOptions> {
-    let mut options = ChooserOptions::default();
-    if let Some(degree) = args.degree {
-        if degree == 0 {
-            bail!("--degree must be at least 1");
-        }
-        // A forced degree is taken whatever its depth: the caller asked for it.
-        options.chebyshev_degrees = vec![degree];
-        options.sign_families.clear();
-        options.max_depth = u32::MAX;
+/// What the logits of a run are scored against.
+struct Scoring<'a> {
+    model: &'a str,
+    labels: &'a [u8],
+    names: &'a [String],
+    reference: Option<&'a [f32]>,
+}
+
+impl Scoring<'_> {
+    fn score<F: Scalar>(&self, logits: &[Vec<F>]) -> AccuracyReport {
+        AccuracyReport::new(self.model, logits, self.labels, self.names, self.reference)
     }
-    if let Some(margin) = args.margin {
-        options.margin = margin;
-    }
-    Ok(options)
+}
+
+/// The calibration and the approximations chosen from it (`--approx`).
+struct Approximated {
+    calibration: Calibration,
+    mode: ApproxActivations,
+}
+
+/// Calibrates `graph` on the training batch and chooses every activation's approximation.
+fn approximate(args: &Args, graph: &TensorGraph, data_dir: &Path) -> anyhow::Result<Approximated> {
+    let Approximations {
+        calibration,
+        chosen,
+    } = calibrate_and_choose(
+        graph,
+        data_dir,
+        args.calibration_images,
+        args.degree,
+        args.margin,
+    )?;
+    let mode = ApproxActivations::new(graph, &chosen)?;
+    Ok(Approximated { calibration, mode })
 }
 
 /// Runs the model on the chosen images and prints the accuracy report.
@@ -190,7 +212,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let images = args.skip..batch.len();
-    let labels = &batch.labels()[images.clone()];
     let reference = match &args.logits {
         Some(path) => {
             let path = search.locate(path);
@@ -201,86 +222,106 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => None,
     };
     let names = class_names(&data_dir.join(CLASS_NAMES));
-    let score = |logits: &[Vec<f32>]| {
-        AccuracyReport::new(&graph.name, logits, labels, &names, reference.as_deref())
+    let scoring = Scoring {
+        model: &graph.name,
+        labels: &batch.labels()[images.clone()],
+        names: &names,
+        reference: reference.as_deref(),
     };
-
-    if !args.approx {
-        let bar = progress_bar(images.len(), graph.name.clone())?;
-        let (logits, ()) = run_batch_with(graph, &batch, images, &Exact, &|| bar.inc(1))?;
-        bar.finish_and_clear();
-        println!("{}", serde_json::to_string_pretty(&score(&logits))?);
-        return Ok(());
-    }
-
-    let options = chooser_options(&args)?;
-    let train_path = data_dir.join(TRAINING_BATCH);
-    let train = CifarBatch::load(&train_path, Some(args.calibration_images))?;
-    let bar = progress_bar(train.len(), format!("{} calibration", graph.name))?;
-    let calibration: Calibration = calibrate(
-        graph,
-        &train,
-        Path::new(TRAINING_BATCH),
-        0..args.calibration_images.min(train.len()),
-        &|| bar.inc(1),
-    )?;
-    bar.finish_and_clear();
-    let choices = calibration.choose(graph, &options)?;
-    let approximations: BTreeMap<String, ActivationApprox> = choices
-        .into_iter()
-        .map(|(node, choice)| (node, choice.approx))
-        .collect();
-    let mode = ApproxActivations::new(graph, &approximations)?;
-
-    let bar = progress_bar(images.len(), format!("{} approx", graph.name))?;
-    let (logits, ranges) = run_batch_with(graph, &batch, images.clone(), &mode, &|| bar.inc(1))?;
-    bar.finish_and_clear();
-    let agreement_with_exact = if args.compare_exact {
-        let bar = progress_bar(images.len(), format!("{} exact", graph.name))?;
-        let (exact, ()) = run_batch_with(graph, &batch, images, &Exact, &|| bar.inc(1))?;
-        bar.finish_and_clear();
-        let same = exact
-            .iter()
-            .zip(&logits)
-            .filter(|(a, b)| arg_max(a) == arg_max(b))
-            .count();
-        Some(same as f64 / logits.len() as f64)
+    let approximated = if args.approx {
+        Some(approximate(&args, graph, &data_dir)?)
     } else {
         None
     };
-
-    let mut accuracy = score(&logits);
-    accuracy.approx = true;
-    let activations = mode
-        .sites()
-        .zip(&ranges)
-        .map(
-            |((node, approx), seen): ((&str, &ActivationApprox), &RangeReport)| ActivationEntry {
-                node,
-                method: &approx.method,
-                degrees: degrees(&approx.method),
-                depth: approx.depth,
-                ct_mults: approx.ct_mults,
-                interval: [approx.interval.lo, approx.interval.hi],
-                max_rel_error: approx.error.max_rel,
-                calibrated_max_abs: calibration.sites[node].max_abs,
-                inputs: seen.total,
-                outside: seen.outside,
-                outside_fraction: seen.fraction(),
-                worst_ratio: seen.worst_ratio,
-            },
-        )
-        .collect();
-    let report = ApproxReport {
-        accuracy,
-        agreement_with_exact,
-        calibration: CalibrationSummary {
-            source: &calibration.source,
-            first: calibration.first,
-            images: calibration.images,
-        },
-        activations,
+    let evaluation = Evaluation {
+        batch: &batch,
+        images,
+        scoring: &scoring,
+        approximated: approximated.as_ref(),
+        compare_exact: args.compare_exact,
     };
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    let report = match args.precision {
+        Precision::F32 => evaluation.report(&Reference::<f32>::new(graph))?,
+        Precision::F64 => evaluation.report(&Reference::<f64>::new(graph))?,
+    };
+    println!("{report}");
     Ok(())
+}
+
+/// One evaluation of the model on the chosen images, in any precision.
+struct Evaluation<'a> {
+    batch: &'a CifarBatch,
+    images: Range<usize>,
+    scoring: &'a Scoring<'a>,
+    approximated: Option<&'a Approximated>,
+    compare_exact: bool,
+}
+
+impl Evaluation<'_> {
+    /// Runs `model` and returns the JSON report.
+    fn report<F: Scalar>(&self, model: &Reference<'_, F>) -> anyhow::Result<String> {
+        let name = &model.graph().name;
+        let count = self.images.len();
+        let Some(Approximated { calibration, mode }) = self.approximated else {
+            let bar = progress_bar(count, name.clone(), "images")?;
+            let (logits, ()) =
+                model.run_batch_with(self.batch, self.images.clone(), &Exact, &|| bar.inc(1))?;
+            bar.finish_and_clear();
+            return Ok(serde_json::to_string_pretty(&self.scoring.score(&logits))?);
+        };
+        let bar = progress_bar(count, format!("{name} approx"), "images")?;
+        let (logits, ranges) =
+            model.run_batch_with(self.batch, self.images.clone(), mode, &|| bar.inc(1))?;
+        bar.finish_and_clear();
+        let agreement_with_exact = if self.compare_exact {
+            let bar = progress_bar(count, format!("{name} exact"), "images")?;
+            let (exact, ()) =
+                model.run_batch_with(self.batch, self.images.clone(), &Exact, &|| bar.inc(1))?;
+            bar.finish_and_clear();
+            let same = exact
+                .iter()
+                .zip(&logits)
+                .filter(|(a, b)| arg_max(a) == arg_max(b))
+                .count();
+            Some(same as f64 / logits.len() as f64)
+        } else {
+            None
+        };
+
+        let mut accuracy = self.scoring.score(&logits);
+        accuracy.approx = true;
+        let activations = mode
+            .sites()
+            .zip(&ranges)
+            .map(
+                |((node, approx), seen): ((&str, &ActivationApprox), &RangeReport)| {
+                    ActivationEntry {
+                        node,
+                        method: &approx.method,
+                        degrees: degrees(&approx.method),
+                        depth: approx.depth,
+                        ct_mults: approx.ct_mults,
+                        interval: [approx.interval.lo, approx.interval.hi],
+                        max_rel_error: approx.error.max_rel,
+                        calibrated_max_abs: calibration.sites[node].max_abs,
+                        inputs: seen.total,
+                        outside: seen.outside,
+                        outside_fraction: seen.fraction(),
+                        worst_ratio: seen.worst_ratio,
+                    }
+                },
+            )
+            .collect();
+        let report = ApproxReport {
+            accuracy,
+            agreement_with_exact,
+            calibration: CalibrationSummary {
+                source: &calibration.source,
+                first: calibration.first,
+                images: calibration.images,
+            },
+            activations,
+        };
+        Ok(serde_json::to_string_pretty(&report)?)
+    }
 }

@@ -27,7 +27,7 @@ use fhec_compiler::linear::{WeightPlaintexts, Weights};
 use fhec_compiler::lower::bindings::graph_weights;
 use fhec_compiler::lower::io::{descriptions, program_source, unpack};
 use fhec_compiler::lower::{IoDescription, graph_hash};
-use fhec_compiler::reference::{ActivationMode, ApproxActivations, Exact, arg_max, forward_with};
+use fhec_compiler::reference::{ApproxActivations, Reference, arg_max};
 use fhec_ir::Program;
 use fhec_runtime::exec::{ClearBackend, run as exec_run};
 use ndarray::{ArrayD, IxDyn};
@@ -138,6 +138,9 @@ pub struct ClearSession {
     graph: TensorGraph,
     weights: Weights,
     approx: ApproxActivations,
+    /// The tensor level in f64, the clear backend's precision, so that comparing logits
+    /// measures the lowering and not float32 rounding.
+    reference: Reference<'static, f64>,
 }
 
 /// What one image gave.
@@ -188,6 +191,7 @@ impl ClearSession {
             inputs: descriptions(&program, false)?,
             outputs: descriptions(&program, true)?,
             weights: graph_weights(&loaded.graph),
+            reference: Reference::new(&loaded.graph).into_owned(),
             graph: loaded.graph,
             approx,
             program,
@@ -241,15 +245,18 @@ impl ClearSession {
         unpack_first_output(&self.outputs, outputs)
     }
 
-    /// The tensor-level logits of raw pixels: exact, and with the program's approximations.
-    pub fn reference(&self, pixels: &[u8]) -> anyhow::Result<(Vec<f32>, Vec<f32>)> {
+    /// The tensor-level logits of raw pixels, computed in f64: exact, and with the program's
+    /// approximations.
+    pub fn reference(&self, pixels: &[u8]) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
         let image = ArrayD::from_shape_vec(
             IxDyn(&CIFAR_IMAGE_SHAPE),
             pixels.iter().map(|&p| f32::from(p)).collect(),
         )?;
-        let exact = forward_with(&self.graph, std::slice::from_ref(&image), &Exact, &mut ())?;
+        let exact = self.reference.forward(std::slice::from_ref(&image))?;
         let mut seen = self.approx.start();
-        let approx = forward_with(&self.graph, &[image], &self.approx, &mut seen)?;
+        let approx = self
+            .reference
+            .forward_with(&[image], &self.approx, &mut seen)?;
         Ok((
             exact.iter().copied().collect(),
             approx.iter().copied().collect(),
@@ -271,17 +278,13 @@ impl ClearSession {
         let diff = logits
             .iter()
             .zip(&approx)
-            .map(|(a, &b)| (a - f64::from(b)).abs())
+            .map(|(a, b)| (a - b).abs())
             .fold(0.0, f64::max);
-        let peak = approx
-            .iter()
-            .map(|v| f64::from(v.abs()))
-            .fold(0.0, f64::max);
-        let as_f32: Vec<f32> = logits.iter().map(|&v| v as f32).collect();
+        let peak = approx.iter().map(|v| v.abs()).fold(0.0, f64::max);
         Ok(ImageResult {
             index,
             label: batch.labels()[index],
-            class: arg_max(&as_f32),
+            class: arg_max(&logits),
             plain_class: arg_max(&exact),
             approx_class: arg_max(&approx),
             time_s,
@@ -367,6 +370,8 @@ struct Report<'a> {
     backend: &'static str,
     threads: usize,
     peak_rss_bytes: Option<u64>,
+    /// The schedule's prediction for a CKKS run (program metadata); `null` on the clear
+    /// backend, whose f64 slot vectors it does not describe.
     predicted_peak_bytes: Option<u64>,
     summary: Summary,
     images: &'a [ImageResult],

@@ -85,10 +85,10 @@ pub enum Activation {
 }
 
 impl Activation {
-    /// Applies the function to one value.
-    pub fn apply(self, x: f32) -> f32 {
+    /// Applies the function to one value, in the reference's precision (f32 or f64).
+    pub fn apply<F: ndarray::NdFloat>(self, x: F) -> F {
         match self {
-            Activation::Relu => x.max(0.0),
+            Activation::Relu => x.max(F::zero()),
         }
     }
 }

@@ -2,8 +2,9 @@
 //! unscheduled program (no rescale, no bootstrap, no level management):
 //!
 //! 1. [`levels`] with [`bootstrap`] placement (`--dump-after levels`): rescales, level drops
-//!    and exact scale fixes; the fewest bootstraps the greedy placement finds, right before
-//!    activations; every value's level;
+//!    and exact scale fixes; the fewest bootstraps the greedy placement and its merging at
+//!    shared ancestors find, with the inputs raised above the bootstrap's output level when
+//!    that saves one ([`PassOptions::max_input_level`]); every value's level;
 //! 2. [`keys`] (`--dump-after keys`): canonical rotation offsets, the rotation-key set under a
 //!    key budget (other offsets decomposed onto it), level caps on every key;
 //! 3. [`schedule`] (`--dump-after schedule`): instruction order, `free`s, the peak-memory
@@ -23,7 +24,7 @@ pub mod schedule;
 pub use bootstrap::{Placement, PlacementError, place_bootstraps};
 pub use keys::{KeyError, KeyReport, canonical_offset, naf_terms, select_keys};
 pub use levels::{InputTypes, LevelsCounts, LevelsError, LevelsOutcome, assign_levels};
-pub use memory::MemoryModel;
+pub use memory::{BootstrapResidency, MemoryModel, ResidentBytes};
 pub use schedule::{ScheduleReport, schedule};
 
 use fhec_ir::{BootstrapSpec, ChainFacts, Program, Scale, VerifierErrors, verify_with};
@@ -37,6 +38,11 @@ pub struct PassOptions {
     /// Re-declare every input at this level (the top of the chain the inputs are encrypted
     /// at); `None` keeps the levels the lowering declared.
     pub input_level: Option<u32>,
+    /// The inputs may be encrypted up to this level (above `input_level`): when bootstraps
+    /// are needed, the placement is re-run with the inputs one level higher at a time, and
+    /// the lowest input level giving the fewest bootstraps is kept (a fresh encryption can
+    /// start above the bootstrap's output level; `None`: only `input_level`).
+    pub max_input_level: Option<u32>,
     /// The scale the inputs are encrypted at (the working scale Δ); `None` keeps the declared
     /// one unless it is the lowering's placeholder 1, which is replaced by the bootstrap's
     /// output scale when there is a bootstrapping configuration.
@@ -90,8 +96,9 @@ pub enum PassError {
     /// The predicted peak exceeds the memory budget even with the fewest keys.
     #[error(
         "memory budget {budget} bytes not met: predicted peak {peak} bytes ({values} in live \
-         ciphertexts/plaintexts, {keys} in {key_count} evaluation keys) with the fewest \
-         rotation keys the decomposition allows"
+         ciphertexts/plaintexts, {keys} in evaluation keys ({key_count} circuit rotation keys \
+         and the bootstrapping's), {constants} in the bootstrapping's DFT plaintexts) with \
+         the fewest rotation keys the decomposition allows"
     )]
     MemoryBudget {
         /// The budget asked for.
@@ -100,8 +107,10 @@ pub enum PassError {
         peak: u64,
         /// Its value part.
         values: u64,
-        /// Its key part.
+        /// Its key part (the circuit's and the bootstrapping's).
         keys: u64,
+        /// The bootstrapping's encoded DFT diagonals.
+        constants: u64,
         /// Rotation keys in that key set.
         key_count: usize,
     },
@@ -166,7 +175,7 @@ fn pipeline(
             .clone()
             .or_else(|| spec.filter(|_| placeholder).map(|s| s.output_scale.clone())),
     };
-    let placement = place_bootstraps(&program, &inputs, options.bootstrap.as_ref())?;
+    let placement = place_with_input_headroom(&program, &inputs, options)?;
     let leveled = placement.outcome.program;
     check(&leveled, "levels", options)?;
     dumps.extend(text("levels", &leveled));
@@ -176,6 +185,7 @@ fn pipeline(
     };
     let model = options
         .memory
+        .clone()
         .unwrap_or_else(|| MemoryModel::for_program(&leveled));
     let mut key_budget = options.max_rotation_keys;
     loop {
@@ -202,16 +212,51 @@ fn pipeline(
                     peak: schedule_report.peak_bytes,
                     values: schedule_report.peak_value_bytes,
                     keys: schedule_report.key_bytes,
+                    constants: schedule_report.bootstrap_plaintext_bytes,
                     key_count: keys_after,
                 });
             }
             dumps.extend(keyed_text);
             dumps.extend(text("schedule", &scheduled));
+            let mut scheduled = scheduled;
+            scheduled.meta.predicted_peak_bytes = Some(schedule_report.peak_bytes);
             return Ok((scheduled, report, dumps));
         }
         key_budget = smaller;
         report.key_budget_retries += 1;
     }
+}
+
+/// The bootstrap placement with the inputs at `inputs.level`, then, while bootstraps remain
+/// and [`PassOptions::max_input_level`] allows, with the inputs at each higher level in turn
+/// (a level whose result does not verify is skipped: the extra levels' primes may move
+/// scales away from Δ): the lowest input level with the fewest bootstraps.
+fn place_with_input_headroom(
+    program: &Program,
+    inputs: &InputTypes,
+    options: &PassOptions,
+) -> Result<Placement, PassError> {
+    let mut best = place_bootstraps(program, inputs, options.bootstrap.as_ref())?;
+    let (Some(base), Some(max)) = (inputs.level, options.max_input_level) else {
+        return Ok(best);
+    };
+    for level in base + 1..=max {
+        if best.bootstrapped.is_empty() {
+            break;
+        }
+        let higher = InputTypes {
+            level: Some(level),
+            ..inputs.clone()
+        };
+        let fewer = place_bootstraps(program, &higher, options.bootstrap.as_ref())
+            .ok()
+            .filter(|p| p.bootstrapped.len() < best.bootstrapped.len())
+            .filter(|p| check(&p.outcome.program, "levels", options).is_ok());
+        if let Some(placement) = fewer {
+            best = placement;
+        }
+    }
+    Ok(best)
 }
 
 /// A smaller rotation-key budget that the decomposition can meet, aimed at removing the key
@@ -224,11 +269,11 @@ fn smaller_key_budget(
     options: &PassOptions,
 ) -> Option<usize> {
     let budget = options.memory_budget?;
-    if keys_after == 0 || report.key_bytes == 0 {
+    if keys_after == 0 || report.circuit_key_bytes == 0 {
         return None;
     }
     let excess = report.peak_bytes.saturating_sub(budget);
-    let per_key = (report.key_bytes / keys_after as u64).max(1);
+    let per_key = (report.circuit_key_bytes / keys_after as u64).max(1);
     let remove = usize::try_from(excess.div_ceil(per_key)).unwrap_or(keys_after);
     let aimed = keys_after.saturating_sub(remove.max(1));
     [aimed, keys_after - 1]

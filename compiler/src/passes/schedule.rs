@@ -10,7 +10,9 @@
 //! 2. **Frees**: a `free` right after each value's last use (a value nobody reads is freed
 //!    right after its definition); program outputs are never freed.
 //! 3. **Peak**: the largest total of live ciphertext and plaintext bytes at any point, by the
-//!    [`MemoryModel`], plus the evaluation keys of the key set (all resident).
+//!    [`MemoryModel`], plus what stays resident throughout: the evaluation keys of the key
+//!    set and, when the program bootstraps, the bootstrapping's keys (merged with the
+//!    circuit's) and encoded DFT diagonals ([`MemoryModel::resident_bytes`]).
 
 use super::memory::MemoryModel;
 use fhec_ir::{Immediate, Inst, InstData, Opcode, Program, Value};
@@ -25,9 +27,16 @@ const WINDOW: usize = 64;
 pub struct ScheduleReport {
     /// Peak bytes of live ciphertexts and plaintexts.
     pub peak_value_bytes: u64,
-    /// Bytes of the evaluation keys in the key set (resident throughout).
+    /// Bytes of all evaluation keys (resident throughout): `circuit_key_bytes +
+    /// bootstrap_key_bytes`.
     pub key_bytes: u64,
-    /// `peak_value_bytes + key_bytes`: the predicted peak.
+    /// Bytes of the circuit's keys not already held by bootstrapping.
+    pub circuit_key_bytes: u64,
+    /// Bytes of the bootstrapping's keys (0 without a bootstrap).
+    pub bootstrap_key_bytes: u64,
+    /// Bytes of the bootstrapping's encoded DFT diagonals (0 without a bootstrap).
+    pub bootstrap_plaintext_bytes: u64,
+    /// `peak_value_bytes + key_bytes + bootstrap_plaintext_bytes`: the predicted peak.
     pub peak_bytes: u64,
     /// The same peak for the incoming order (plaintexts moved to their first use).
     pub incoming_peak_bytes: u64,
@@ -270,12 +279,17 @@ pub fn schedule(mut program: Program, model: &MemoryModel) -> (Program, Schedule
         }
     }
     *program.order_mut() = final_order;
-    let key_bytes = model.key_set_bytes(&program.keys);
+    let resident = model.resident_bytes(&program);
+    let key_bytes = resident.circuit_keys + resident.bootstrap_keys;
+    let constant = key_bytes + resident.bootstrap_plaintexts;
     let report = ScheduleReport {
         peak_value_bytes: peak,
         key_bytes,
-        peak_bytes: peak + key_bytes,
-        incoming_peak_bytes: incoming_peak + key_bytes,
+        circuit_key_bytes: resident.circuit_keys,
+        bootstrap_key_bytes: resident.bootstrap_keys,
+        bootstrap_plaintext_bytes: resident.bootstrap_plaintexts,
+        peak_bytes: peak + constant,
+        incoming_peak_bytes: incoming_peak + constant,
         reordered,
         frees: frees.len(),
     };

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use super::scalar::Scalar;
 use crate::error::{FrontendError, Result, read_file};
 
 /// What `fhec plain` reports; serializes to the JSON of DESIGN §10.
@@ -20,6 +21,8 @@ pub struct AccuracyReport {
     pub accuracy: f64,
     /// Whether activations were replaced by their approximations (never, here).
     pub approx: bool,
+    /// The float type the reference computed in: `"f32"` or `"f64"`.
+    pub precision: &'static str,
     /// Recall of each class, in label order.
     pub per_class_recall: ClassRecall,
     /// Largest absolute difference to reference logits, when some were given.
@@ -42,7 +45,7 @@ impl Serialize for ClassRecall {
 }
 
 /// Index of the largest value (the first one on ties): the predicted class.
-pub fn arg_max(values: &[f32]) -> usize {
+pub fn arg_max<T: PartialOrd + Copy>(values: &[T]) -> usize {
     let mut best = 0;
     for (index, &v) in values.iter().enumerate() {
         if v > values[best] {
@@ -53,11 +56,11 @@ pub fn arg_max(values: &[f32]) -> usize {
 }
 
 impl AccuracyReport {
-    /// Scores `logits` (one row per image) against `labels`; `reference` holds rows of the
-    /// same width to compare with.
-    pub fn new(
+    /// Scores `logits` (one row per image, computed in precision `F`) against `labels`;
+    /// `reference` holds rows of the same width to compare with.
+    pub fn new<F: Scalar>(
         model: &str,
-        logits: &[Vec<f32>],
+        logits: &[Vec<F>],
         labels: &[u8],
         class_names: &[String],
         reference: Option<&[f32]>,
@@ -82,7 +85,7 @@ impl AccuracyReport {
                 .iter()
                 .flatten()
                 .zip(reference)
-                .map(|(&a, &b)| f64::from((a - b).abs()))
+                .map(|(&a, &b)| (a.into_f64() - f64::from(b)).abs())
                 .fold(0.0, f64::max)
         });
         Self {
@@ -95,6 +98,7 @@ impl AccuracyReport {
                 correct as f64 / logits.len() as f64
             },
             approx: false,
+            precision: F::NAME,
             per_class_recall: ClassRecall(recall),
             max_abs_logit_diff,
         }

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use ndarray::ArrayD;
 
 use super::mode::ActivationMode;
+use super::scalar::Scalar;
 use crate::graph::{TensorGraph, TensorOp};
 use crate::model::Activation;
 use crate::poly::{self, ActivationApprox, Circuit, PolyError, RangeReport};
@@ -127,6 +128,12 @@ impl ApproxActivations {
         })
     }
 
+    /// A fresh observation state: one empty [`RangeReport`] per site, in graph order (what
+    /// every precision's [`ActivationMode::start`] returns).
+    pub fn start(&self) -> Vec<RangeReport> {
+        vec![RangeReport::default(); self.sites.len()]
+    }
+
     /// The sites in graph order: node name and approximation (the order of the observed
     /// [`RangeReport`]s).
     pub fn sites(&self) -> impl Iterator<Item = (&str, &ActivationApprox)> {
@@ -136,27 +143,31 @@ impl ApproxActivations {
     }
 }
 
-impl ActivationMode for ApproxActivations {
+/// The polynomials are evaluated in f64 whatever `F` is (the circuit interpreter's precision);
+/// in f32 their inputs are widened and their outputs rounded.
+impl<F: Scalar> ActivationMode<F> for ApproxActivations {
     type Observed = Vec<RangeReport>;
 
     fn start(&self) -> Vec<RangeReport> {
-        vec![RangeReport::default(); self.sites.len()]
+        self.start()
     }
 
     fn activate(
         &self,
         node: usize,
         _kind: Activation,
-        x: &ArrayD<f32>,
+        x: &ArrayD<F>,
         observed: &mut Vec<RangeReport>,
-    ) -> ArrayD<f32> {
+    ) -> ArrayD<F> {
         let slot = self.site_of_node[node].expect("every activation node has a site");
         let site = &self.sites[slot];
-        let mut values: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+        let mut values: Vec<f64> = x.iter().map(|&v| v.into_f64()).collect();
         observed[slot].record(&site.approx.interval, &values);
         site.approx.eval_with(&site.circuit, &mut values);
         let mut y = x.to_owned();
-        y.iter_mut().zip(&values).for_each(|(o, &v)| *o = v as f32);
+        y.iter_mut()
+            .zip(&values)
+            .for_each(|(o, &v)| *o = F::of_f64(v));
         y
     }
 

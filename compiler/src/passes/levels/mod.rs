@@ -97,6 +97,11 @@ pub struct LevelsOutcome {
     pub program: Program,
     /// Counts.
     pub counts: LevelsCounts,
+    /// The level each ciphertext value of the unscheduled program is computed at, before a
+    /// bootstrap refreshes it: its settled level (one less than the emitted level when a
+    /// rescale is still owed, or when the value is a product not emitted yet). The bootstrap
+    /// placement reads each operation's level cost from it.
+    pub levels: HashMap<Value, i64>,
 }
 
 /// A constant or plaintext factor whose encoding scale is not chosen yet.
@@ -179,6 +184,7 @@ pub fn assign_levels(
         at: Value::with_number(0),
     };
     let live = live_instructions(program);
+    let mut levels = HashMap::new();
     for (inst, data) in program.instructions() {
         if !live.contains(&inst) {
             rebuild.counts.dead += usize::from(data.opcode != Opcode::Free);
@@ -193,6 +199,10 @@ pub fn assign_levels(
         rebuild.b.set_layer(data.layer);
         rebuild.instruction(program, data, inputs)?;
         for &result in &data.results {
+            if let Some(state) = rebuild.states.get(&result).copied() {
+                let level = rebuild.settled_level(state);
+                levels.insert(result, level);
+            }
             if bootstraps.contains(&result) && data.opcode != Opcode::Bootstrap {
                 let state = rebuild.state(result)?;
                 let refreshed = rebuild.bootstrap(state, result)?;
@@ -213,6 +223,7 @@ pub fn assign_levels(
     Ok(LevelsOutcome {
         program: out,
         counts,
+        levels,
     })
 }
 
@@ -244,6 +255,15 @@ impl Rebuild {
             .value_type(v)
             .cloned()
             .expect("the pass only names values it emitted")
+    }
+
+    /// The level `state` is settled at: a pending value owes a rescale, a deferred product
+    /// a product and its rescale.
+    fn settled_level(&self, state: State) -> i64 {
+        match state {
+            State::Fixed { value, pending } => i64::from(self.ty(value).level) - i64::from(pending),
+            State::Deferred { src, .. } => i64::from(self.ty(src).level) - 1,
+        }
     }
 
     fn state(&self, old: Value) -> Result<State, LevelsError> {

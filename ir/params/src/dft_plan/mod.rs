@@ -38,21 +38,16 @@
 //! the largest of the chain (80 MiB each at N = 2^16), so this is what keeps the bootstrapping
 //! keys within budget (docs/bootstrapping.md, key memory).
 
+mod budget;
 mod chains;
 
+pub use budget::{BABY_STEP_COST, BOOTSTRAP_KEY_BUDGET_BYTES, BSGS_RATIO_CHOICES};
 pub use chains::{GiantChain, giant_chains};
 
 use crate::bootstrap::BootstrapConfig;
 use crate::units::Level;
 use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
-
-/// log2 of the most baby steps per giant step in bootstrapping's transforms: −1, half as
-/// many babies as giants. With chained giants a factor's keys are its babies plus about two,
-/// so fewer babies means fewer keys (1.6 GB instead of 2.5 GB at N = 2^16), for about 20 %
-/// more key switches than the time-optimal split (ratio 0 or 1), which bootstrapping can
-/// afford (docs/bootstrapping.md, key memory).
-pub const BOOTSTRAP_BSGS_LOG_RATIO: i32 = -1;
 
 /// Why a DFT plan could not be made.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -74,6 +69,14 @@ pub enum DftPlanError {
         levels: u32,
         /// log2 of the slot count.
         log_slots: u32,
+    },
+    /// A per-factor ratio list whose length is not the number of factors.
+    #[error("{found} BSGS ratios for {expected} factors (CoeffToSlot's, then SlotToCoeff's)")]
+    Ratios {
+        /// CoeffToSlot plus SlotToCoeff levels.
+        expected: usize,
+        /// Ratios given.
+        found: usize,
     },
     /// log N outside what a Galois element fits (2 ≤ log N ≤ 30).
     #[error("log N = {log_n} is outside 2..=30")]
@@ -261,28 +264,31 @@ pub fn galois_element_for_conjugation(log_n: u32) -> u64 {
     (2u64 << log_n) - 1
 }
 
-/// The structure of the CoeffToSlot and SlotToCoeff transforms of one bootstrap shape.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DftPlan {
-    log_n: u32,
-    log_slots: u32,
-    coeff_to_slot: Vec<DftFactor>,
-    slot_to_coeff: Vec<DftFactor>,
+/// One merged factor before its BSGS split.
+#[derive(Clone, Debug)]
+struct FactorShape {
+    layers: Vec<u32>,
+    repack: bool,
+    keep_lower_half: bool,
 }
 
-impl DftPlan {
-    /// Plans the transforms for ring degree 2^log_n and 2^log_slots slots, with
-    /// `c2s_levels` / `s2c_levels` merged factors (one level each) and BSGS ratio
-    /// 2^bsgs_log_ratio (babies per giant).
-    ///
-    /// Errors: [`DftPlanError::LogN`], [`DftPlanError::LogSlots`] (1 ≤ log slots < log N),
-    /// [`DftPlanError::LevelBudget`] (1 ≤ levels ≤ log slots).
-    pub fn new(
+/// The merged factors of a plan before their BSGS split: which layers each holds, in order,
+/// and which factors repack or keep the lower half (sparse slots).
+#[derive(Clone, Debug)]
+struct FactorShapes {
+    log_n: u32,
+    log_slots: u32,
+    coeff_to_slot: Vec<FactorShape>,
+    slot_to_coeff: Vec<FactorShape>,
+}
+
+impl FactorShapes {
+    /// Validates the sizes and groups the layers (see [`DftPlan::new`] for the errors).
+    fn new(
         log_n: u32,
         log_slots: u32,
         c2s_levels: u32,
         s2c_levels: u32,
-        bsgs_log_ratio: i32,
     ) -> Result<Self, DftPlanError> {
         if !(2..=30).contains(&log_n) {
             return Err(DftPlanError::LogN { log_n });
@@ -302,9 +308,7 @@ impl DftPlan {
                 });
             }
         }
-        let n = 1usize << log_slots;
         let sparse = log_slots + 1 < log_n;
-        let ratio = bsgs_log_ratio;
 
         // CoeffToSlot: layers log h = log n − 1 down to 0, larger groups first.
         let mut next = log_slots;
@@ -316,7 +320,11 @@ impl DftPlan {
                 let layers: Vec<u32> = (next - size..next).rev().collect();
                 next -= size;
                 let last = i + 1 == c2s_sizes.len();
-                DftFactor::new(layers, n, false, sparse && last, ratio)
+                FactorShape {
+                    layers,
+                    repack: false,
+                    keep_lower_half: sparse && last,
+                }
             })
             .collect();
 
@@ -328,10 +336,13 @@ impl DftPlan {
             .map(|(i, &size)| {
                 let layers: Vec<u32> = (next..next + size).collect();
                 next += size;
-                DftFactor::new(layers, n, sparse && i == 0, false, ratio)
+                FactorShape {
+                    layers,
+                    repack: sparse && i == 0,
+                    keep_lower_half: false,
+                }
             })
             .collect();
-
         Ok(Self {
             log_n,
             log_slots,
@@ -340,20 +351,97 @@ impl DftPlan {
         })
     }
 
+    /// Number of factors, CoeffToSlot's and SlotToCoeff's.
+    fn count(&self) -> usize {
+        self.coeff_to_slot.len() + self.slot_to_coeff.len()
+    }
+
+    /// `shape` split with BSGS ratio `ratio`.
+    fn factor(&self, shape: &FactorShape, ratio: i32) -> DftFactor {
+        DftFactor::new(
+            shape.layers.clone(),
+            1 << self.log_slots,
+            shape.repack,
+            shape.keep_lower_half,
+            ratio,
+        )
+    }
+
+    /// The plan with these ratios (one per factor of each transform).
+    fn plan(&self, c2s: &[i32], s2c: &[i32]) -> DftPlan {
+        let split = |shapes: &[FactorShape], ratios: &[i32]| {
+            shapes
+                .iter()
+                .zip(ratios)
+                .map(|(shape, &ratio)| self.factor(shape, ratio))
+                .collect()
+        };
+        DftPlan {
+            log_n: self.log_n,
+            log_slots: self.log_slots,
+            coeff_to_slot: split(&self.coeff_to_slot, c2s),
+            slot_to_coeff: split(&self.slot_to_coeff, s2c),
+        }
+    }
+}
+
+/// The structure of the CoeffToSlot and SlotToCoeff transforms of one bootstrap shape.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DftPlan {
+    log_n: u32,
+    log_slots: u32,
+    coeff_to_slot: Vec<DftFactor>,
+    slot_to_coeff: Vec<DftFactor>,
+}
+
+impl DftPlan {
+    /// Plans the transforms for ring degree 2^log_n and 2^log_slots slots, with
+    /// `c2s_levels` / `s2c_levels` merged factors (one level each) and BSGS ratio
+    /// 2^bsgs_log_ratio (babies per giant) in every factor.
+    ///
+    /// Errors: [`DftPlanError::LogN`], [`DftPlanError::LogSlots`] (1 ≤ log slots < log N),
+    /// [`DftPlanError::LevelBudget`] (1 ≤ levels ≤ log slots).
+    pub fn new(
+        log_n: u32,
+        log_slots: u32,
+        c2s_levels: u32,
+        s2c_levels: u32,
+        bsgs_log_ratio: i32,
+    ) -> Result<Self, DftPlanError> {
+        let ratios = vec![bsgs_log_ratio; (c2s_levels + s2c_levels) as usize];
+        Self::with_ratios(log_n, log_slots, c2s_levels, s2c_levels, &ratios)
+    }
+
+    /// As [`Self::new`] with one BSGS ratio per factor: CoeffToSlot's in application order,
+    /// then SlotToCoeff's.
+    ///
+    /// Errors: as [`Self::new`], and [`DftPlanError::Ratios`] for a list of the wrong length.
+    pub fn with_ratios(
+        log_n: u32,
+        log_slots: u32,
+        c2s_levels: u32,
+        s2c_levels: u32,
+        ratios: &[i32],
+    ) -> Result<Self, DftPlanError> {
+        let shapes = FactorShapes::new(log_n, log_slots, c2s_levels, s2c_levels)?;
+        if ratios.len() != shapes.count() {
+            return Err(DftPlanError::Ratios {
+                expected: shapes.count(),
+                found: ratios.len(),
+            });
+        }
+        let (c2s, s2c) = ratios.split_at(shapes.coeff_to_slot.len());
+        Ok(shapes.plan(c2s, s2c))
+    }
+
     /// The plan of a bootstrapping configuration: its slot count, its CoeffToSlot and
-    /// SlotToCoeff level budgets, and [`BOOTSTRAP_BSGS_LOG_RATIO`].
+    /// SlotToCoeff level budgets, and in each factor the BSGS ratio that makes the
+    /// bootstrap fastest while its keys stay within [`BOOTSTRAP_KEY_BUDGET_BYTES`]
+    /// (`budget.rs`).
     ///
     /// Errors: as [`Self::new`] (a validated configuration always fits).
     pub fn for_bootstrap(config: &BootstrapConfig) -> Result<Self, DftPlanError> {
-        let [c2s, _, s2c] = config.levels_per_step();
-        let literal = config.literal();
-        Self::new(
-            literal.log_n,
-            literal.log_slots,
-            c2s as u32,
-            s2c as u32,
-            BOOTSTRAP_BSGS_LOG_RATIO,
-        )
+        budget::plan_within_budget(config)
     }
 
     /// Every rotation a bootstrap of `config` performs with the highest level it is used at
@@ -419,6 +507,24 @@ impl DftPlan {
     /// (the trace runs there too) and SlotToCoeff at `s2c_level`. Factor i of a transform
     /// runs one level below factor i − 1; the packing rotation runs after CoeffToSlot.
     pub fn rotation_levels(&self, c2s_level: usize, s2c_level: usize) -> BTreeMap<i64, usize> {
+        let c2s: Vec<BTreeSet<i64>> = self.coeff_to_slot.iter().map(|f| f.rotations()).collect();
+        let s2c: Vec<BTreeSet<i64>> = self.slot_to_coeff.iter().map(|f| f.rotations()).collect();
+        let c2s: Vec<&BTreeSet<i64>> = c2s.iter().collect();
+        let s2c: Vec<&BTreeSet<i64>> = s2c.iter().collect();
+        self.merge_rotation_levels(&c2s, &s2c, c2s_level, s2c_level)
+    }
+
+    /// [`Self::rotation_levels`] for given per-factor rotation sets (this plan's, or those of
+    /// another BSGS split of the same factors): the trace at `c2s_level`, CoeffToSlot factor
+    /// i at `c2s_level − i`, the packing rotation after it, SlotToCoeff factor i at
+    /// `s2c_level − i`; a rotation used at several levels keeps the highest.
+    fn merge_rotation_levels(
+        &self,
+        c2s: &[&BTreeSet<i64>],
+        s2c: &[&BTreeSet<i64>],
+        c2s_level: usize,
+        s2c_level: usize,
+    ) -> BTreeMap<i64, usize> {
         let mut levels: BTreeMap<i64, usize> = BTreeMap::new();
         let mut note = |rotation: i64, level: usize| {
             let entry = levels.entry(rotation).or_insert(level);
@@ -427,16 +533,16 @@ impl DftPlan {
         for r in self.trace_rotations() {
             note(r, c2s_level);
         }
-        for (i, factor) in self.coeff_to_slot.iter().enumerate() {
-            for r in factor.rotations() {
+        for (i, rotations) in c2s.iter().enumerate() {
+            for &r in *rotations {
                 note(r, c2s_level - i);
             }
         }
         if let Some(r) = self.pack_rotation() {
-            note(r, c2s_level - self.coeff_to_slot.len());
+            note(r, c2s_level - c2s.len());
         }
-        for (i, factor) in self.slot_to_coeff.iter().enumerate() {
-            for r in factor.rotations() {
+        for (i, rotations) in s2c.iter().enumerate() {
+            for &r in *rotations {
                 note(r, s2c_level - i);
             }
         }
@@ -611,8 +717,8 @@ mod tests {
     }
 
     /// The N16_BOOT preset's keys, level-capped and seed-compressed, stay within issue 4's
-    /// 2 GB at 2^14 and 2^15 slots (1.61 and 1.65 GB with chained giants; 2.95 and 3.15 GB
-    /// before), and rotations map to distinct Galois elements.
+    /// 2 GB at 2^14 and 2^15 slots (1.89 GB each with chained giants split under the budget;
+    /// 2.95 and 3.15 GB with one key per giant), and rotations map to distinct Galois elements.
     #[test]
     fn bootstrap_plan_of_the_preset() {
         for log_slots in [14, 15] {

@@ -1,5 +1,6 @@
 //! The `bootstrap` placement: which values of the unscheduled program to bootstrap so that no
-//! value needs a level below 0, using as few bootstraps as the greedy rule finds.
+//! value needs a level below 0, using as few bootstraps as the greedy rule and the merging at
+//! shared ancestors find.
 //!
 //! Candidates are the values a `mul x, x` squares: the input of a polynomial activation (or a
 //! Chebyshev power inside one). A squared value is bounded (the lowering normalises every
@@ -15,8 +16,14 @@
 //! that value's ancestors that no chosen bootstrap already refreshes (ancestors reached
 //! without passing through a bootstrapped value); repeat. A
 //! candidate whose conversion to the bootstrap input itself runs out of levels is dropped and
-//! an earlier one taken. Finally each chosen bootstrap is removed again if the program still
+//! an earlier one taken. Each chosen bootstrap is then removed again if the program still
 //! fits without it, so the count is minimal for the chosen set.
+//!
+//! Finally `merge.rs` replaces groups of bootstraps below a fork by one bootstrap at a shared
+//! ancestor wherever the levels allow (the greedy rule's one weakness: it refreshes each
+//! branch below a fork on its own).
+
+mod merge;
 
 use super::levels::{InputTypes, LevelsError, LevelsOutcome, assign_levels};
 use fhec_ir::{BootstrapSpec, Opcode, Program, Value};
@@ -197,6 +204,13 @@ pub fn place_bootstraps(
             chosen = fewer;
             best = outcome;
         }
+    }
+    if let Some(spec) = spec.or(program.bootstrap.as_ref())
+        && chosen.len() >= 2
+    {
+        (chosen, best) = merge::merge_at_shared_ancestors(
+            program, &graph, inputs, spec, &unusable, chosen, best,
+        );
     }
     Ok(Placement {
         bootstrapped: chosen,
