@@ -33,8 +33,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let outputs = ct_bundle::read(&args.input, loaded.setup.context())?;
     let decrypted = client.decrypt_outputs(&outputs);
     let logits = unpack_first_output(&descriptions(&loaded.program, true)?, &decrypted)?;
-    let as_f32: Vec<f32> = logits.iter().map(|&v| v as f32).collect();
-    let class = arg_max(&as_f32);
+    let class = arg_max(&logits);
     if args.json {
         let document = json!({"class": class, "logits": logits, "security": loaded.security});
         println!("{}", serde_json::to_string_pretty(&document)?);

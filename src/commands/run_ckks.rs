@@ -209,11 +209,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .image(&plaintexts, &batch, index)
                 .with_context(context)?;
             let (precision_bits, max_abs_diff) = relative_precision(&logits, &clear.logits);
-            let as_f32: Vec<f32> = logits.iter().map(|&v| v as f32).collect();
             results.push(CkksImage {
                 index,
                 label: clear.label,
-                class: arg_max(&as_f32),
+                class: arg_max(&logits),
                 clear_class: clear.class,
                 plain_class: clear.plain_class,
                 time_s: encrypt_s + eval_s + decrypt_s,
