@@ -35,7 +35,7 @@ use crate::encoding::embed::scaled_coefficients;
 use crate::eval::{Evaluator, ExtendedCiphertext};
 use crate::ring::{Form, RnsPoly};
 use fhec_params::Level;
-use fhec_params::dft_plan::{giant_chains, signed_rotation};
+use fhec_params::dft_plan::{GiantChain, giant_chains, signed_rotation};
 use rayon::prelude::*;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -72,11 +72,10 @@ impl Diagonal {
 type InnerSum = Vec<(usize, Diagonal)>;
 
 /// One Horner chain: `rot_anchor(u_0 + rot_step(u_1 + rot_step(…)))` over its links' inner
-/// sums u_i.
+/// sums u_i, in the plan's order.
 #[derive(Clone, Debug)]
 struct Chain {
-    anchor: i64,
-    step: i64,
+    plan: GiantChain,
     links: Vec<InnerSum>,
 }
 
@@ -167,13 +166,12 @@ impl LinearTransform {
         let chains = plans
             .into_iter()
             .map(|plan| Chain {
-                anchor: plan.anchor,
-                step: plan.step,
                 links: plan
                     .giants
                     .iter()
                     .map(|g| giants.remove(g).expect("every giant is in one chain"))
                     .collect(),
+                plan,
             })
             .collect();
         Ok(Self {
@@ -208,12 +206,7 @@ impl LinearTransform {
         self.babies
             .iter()
             .copied()
-            .chain(self.chains.iter().flat_map(|chain| {
-                let stepped = chain.links.len() > 1;
-                [Some(chain.anchor), stepped.then_some(chain.step)]
-                    .into_iter()
-                    .flatten()
-            }))
+            .chain(self.chains.iter().flat_map(|chain| chain.plan.rotations()))
             .filter(|&r| r != 0)
             .collect()
     }
@@ -294,12 +287,17 @@ impl LinearTransform {
                 acc.c1.data_mut().fill(0);
                 accumulate(&mut acc, terms)?;
                 if position > 0 {
-                    evaluator.rotate_extended_accumulate(&carry, input, chain.step, &mut acc)?;
+                    evaluator.rotate_extended_accumulate(
+                        &carry,
+                        input,
+                        chain.plan.step,
+                        &mut acc,
+                    )?;
                 }
                 std::mem::swap(&mut acc, &mut carry);
             }
             if !chain.links.is_empty() {
-                evaluator.rotate_extended_accumulate(&carry, input, chain.anchor, &mut sum)?;
+                evaluator.rotate_extended_accumulate(&carry, input, chain.plan.anchor, &mut sum)?;
             }
         }
         let output = evaluator.rescale_extended(

@@ -15,7 +15,7 @@
 //! digits(l)·(l + 1 + k) (its ModUp and inner product are that many NTT-sized passes), a baby
 //! step [`BABY_STEP_COST`] of that.
 
-use super::{DftPlan, DftPlanError, FactorShape, FactorShapes};
+use super::{DftFactor, DftPlan, DftPlanError, FactorShape, FactorShapes};
 use crate::bootstrap::BootstrapConfig;
 use crate::units::Level;
 use std::collections::BTreeSet;
@@ -117,21 +117,27 @@ fn candidates(
     shape: &FactorShape,
     level: usize,
 ) -> Vec<Candidate> {
-    let params = config.params();
-    let weight = (params.digits_at(Level(level)) * (level + 1 + params.p_primes().len())) as f64;
     BSGS_RATIO_CHOICES
         .iter()
         .map(|&ratio| {
             let factor = shapes.factor(shape, ratio);
-            let babies = factor.babies().len();
-            let giants = factor.key_switches() - babies;
             Candidate {
                 ratio,
                 rotations: factor.rotations(),
-                cost: weight * (giants as f64 + BABY_STEP_COST * babies as f64),
+                cost: modelled_cost(config, &factor, level),
             }
         })
         .collect()
+}
+
+/// The module documentation's cost of evaluating `factor` at `level`: its giant steps at
+/// digits(l)·(l + 1 + k) each, its baby steps at [`BABY_STEP_COST`] of that.
+fn modelled_cost(config: &BootstrapConfig, factor: &DftFactor, level: usize) -> f64 {
+    let params = config.params();
+    let weight = (params.digits_at(Level(level)) * (level + 1 + params.p_primes().len())) as f64;
+    let babies = factor.babies().len();
+    let giants = factor.key_switches() - babies;
+    weight * (giants as f64 + BABY_STEP_COST * babies as f64)
 }
 
 /// The next combination in odometer order (digit 0 fastest); false after the last.
@@ -153,18 +159,11 @@ mod tests {
     use crate::dft_plan::DftDirection;
 
     fn cost(config: &BootstrapConfig, plan: &DftPlan) -> f64 {
-        let params = config.params();
         let levels = config.levels();
-        let weight =
-            |l: usize| (params.digits_at(Level(l)) * (l + 1 + params.p_primes().len())) as f64;
-        let price = |factor: &super::super::DftFactor, l: usize| {
-            let babies = factor.babies().len();
-            weight(l) * ((factor.key_switches() - babies) as f64 + BABY_STEP_COST * babies as f64)
-        };
         let c2s = plan.factors(DftDirection::CoeffToSlot).iter().enumerate();
         let s2c = plan.factors(DftDirection::SlotToCoeff).iter().enumerate();
-        c2s.map(|(i, f)| price(f, levels.top.0 - i))
-            .chain(s2c.map(|(i, f)| price(f, levels.evalmod_output.0 - i)))
+        c2s.map(|(i, f)| modelled_cost(config, f, levels.top.0 - i))
+            .chain(s2c.map(|(i, f)| modelled_cost(config, f, levels.evalmod_output.0 - i)))
             .sum()
     }
 

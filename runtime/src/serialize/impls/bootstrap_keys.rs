@@ -85,12 +85,8 @@ fn read_encapsulation(
     }
     let dense_to_sparse = SparseSwitchKey::from_compressed(context, seed, b)
         .map_err(|error| invalid("dense-to-sparse key", error.to_string()))?;
+    // SingleDigitKey::from_compressed refuses a level above the chain's.
     let level = r.u32()? as usize;
-    let max = context.max_level().0;
-    if level > max {
-        let reason = format!("{level} exceeds the parameters' {max}");
-        return Err(invalid("sparse-to-dense key level", reason));
-    }
     let seed = r.array::<SEED_BYTES>()?;
     let b = read_poly(r, context.ring())?;
     let sparse_to_dense =
