@@ -37,6 +37,17 @@ enum Command {
     Decrypt(commands::decrypt::Args),
     /// Benchmarks, JSON on stdout with --json (DESIGN §10).
     Bench(commands::bench::BenchArgs),
+    /// Work with run reports (`fhec report merge`).
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+/// `fhec report ...`.
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Join the reports of `fhec run --backend ckks` over disjoint image ranges of one program
+    /// into one report, and print its summary.
+    Merge(commands::ckks_report::MergeArgs),
 }
 
 /// Runs one subcommand.
@@ -52,6 +63,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Eval(args) => commands::eval::run(args),
         Command::Decrypt(args) => commands::decrypt::run(args),
         Command::Bench(args) => commands::bench::run(args),
+        Command::Report(ReportCommand::Merge(args)) => commands::ckks_report::merge(args),
     }
 }
 

@@ -7,7 +7,9 @@
 //! the input (client), evaluate (server side: evaluation keys only), decrypt and unpack the
 //! logits (client), and compare with the clear backend on the same program:
 //! `precision_bits` is `−log2(max |CKKS logit − clear logit| / max |clear logit|)`, `class`
-//! is the CKKS prediction beside `clear_class`, the tensor-level `plain_class` and the label.
+//! is the CKKS prediction beside `clear_class`, the tensor-level `plain_class` and the label,
+//! and `layer_precision_bits` the same measure for every layer's results (decrypted as they
+//! are computed: `run` holds the secret key), so the layer where bits are lost is visible.
 //!
 //! `--bootstrap-diagonals on-demand` trades about 1.5 s per bootstrap at N = 2^16 for the
 //! 2.7 GB of DFT diagonals the bootstrapper otherwise keeps encoded.
@@ -16,93 +18,25 @@
 //! then every output (stderr banner, summary, report) says INSECURE. Stdout gets a JSON
 //! summary; `--report` writes the DESIGN §10 report with the time of each phase (setup,
 //! keygen, backend setup, and per image encrypt, eval, decrypt), the evaluation time by IR
-//! operation and the peak RSS.
+//! operation and the peak RSS. The report is rewritten after every image and `--resume`
+//! continues it (`ckks_report.rs`); an existing report is never overwritten otherwise.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Instant;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use fhec_compiler::reference::arg_max;
 use fhec_params::{SecurityLevel, SecurityPolicy};
 use fhec_runtime::bootstrap::DiagonalResidency;
-use fhec_runtime::exec::{CkksBackend, CkksClient, CkksSetup, run as exec_run};
+use fhec_runtime::exec::layer_probe::{Both, Capture, Compare, layer_results};
+use fhec_runtime::exec::{CkksBackend, CkksClient, CkksSetup, run_observed};
 use indicatif::ProgressBar;
-use serde::Serialize;
 
-use super::compile::progress_bar;
-use super::files::write_atomically;
+use super::ckks_report::{CkksImage, OpEntry, Report, logit_gap, relative_precision};
+use super::eval_progress::EvalProgress;
 use super::process_stats::peak_rss_bytes;
 use super::run::{Args, DiagonalsArg, Loaded, thread_pool};
-
-/// What one image gave on the CKKS backend.
-#[derive(Clone, Debug, Serialize)]
-struct CkksImage {
-    index: usize,
-    label: u8,
-    /// The CKKS prediction.
-    class: usize,
-    /// The clear backend's prediction on the same program.
-    clear_class: usize,
-    /// The exact tensor-level model's prediction.
-    plain_class: usize,
-    /// Encrypt + eval + decrypt, seconds.
-    time_s: f64,
-    encrypt_s: f64,
-    eval_s: f64,
-    decrypt_s: f64,
-    /// `−log2(max |CKKS − clear| / max |clear|)` over the logits.
-    precision_bits: f64,
-    /// `max |CKKS − clear|`.
-    max_abs_diff: f64,
-    logits: Vec<f64>,
-    clear_logits: Vec<f64>,
-}
-
-/// Totals over the images run.
-#[derive(Serialize)]
-struct Summary {
-    backend: &'static str,
-    /// `"128-bit"` or `"INSECURE"`.
-    security: &'static str,
-    images: usize,
-    accuracy: f64,
-    /// Fraction of images whose CKKS class equals the clear backend's.
-    agreement_clear: f64,
-    /// Fraction whose CKKS class equals the exact tensor-level model's.
-    agreement_plain: f64,
-    /// Smallest `precision_bits` over the images.
-    min_precision_bits: f64,
-    mean_time_s: f64,
-}
-
-/// The report (DESIGN §10 shape, with CKKS fields added).
-#[derive(Serialize)]
-struct Report<'a> {
-    program: String,
-    backend: &'static str,
-    security: &'static str,
-    threads: usize,
-    log_n: u32,
-    slots: usize,
-    peak_rss_bytes: Option<u64>,
-    /// The schedule's prediction (program metadata), to set beside `peak_rss_bytes`.
-    predicted_peak_bytes: Option<u64>,
-    /// Evaluation keys in memory (expanded), bytes.
-    eval_key_bytes: usize,
-    summary: &'a Summary,
-    images: &'a [CkksImage],
-    phases: BTreeMap<&'static str, f64>,
-    /// Evaluation time by IR operation over all images (`bootstrap`, `rotate`, `plain`, ...).
-    ops: BTreeMap<&'static str, OpEntry>,
-    layers: Vec<()>,
-}
-
-/// One operation kind in the report.
-#[derive(Serialize)]
-struct OpEntry {
-    count: u64,
-    seconds: f64,
-}
 
 /// The security label every output carries.
 fn security_label(level: SecurityLevel) -> &'static str {
@@ -110,18 +44,6 @@ fn security_label(level: SecurityLevel) -> &'static str {
         SecurityLevel::Bits128 => "128-bit",
         SecurityLevel::Insecure => "INSECURE",
     }
-}
-
-/// `−log2(max |got − expected| / max |expected|)`, and the largest absolute difference.
-fn relative_precision(got: &[f64], expected: &[f64]) -> (f64, f64) {
-    let diff = got
-        .iter()
-        .zip(expected)
-        .map(|(g, e)| (g - e).abs())
-        .fold(0.0, f64::max);
-    let peak = expected.iter().map(|e| e.abs()).fold(0.0, f64::max);
-    let relative = if peak > 0.0 { diff / peak } else { diff };
-    (-relative.log2(), diff)
 }
 
 /// Seconds since `start`.
@@ -137,8 +59,34 @@ fn spinner(message: String) -> ProgressBar {
     spinner
 }
 
+/// The report this run adds to: the one at `--report` when resuming (checked to be of the
+/// same program), else a new one; `None` without `--report`.
+fn starting_report(
+    args: &Args,
+    fresh: impl FnOnce() -> Report,
+) -> anyhow::Result<Option<(Report, &Path)>> {
+    let Some(path) = args.report.as_deref() else {
+        return Ok(None);
+    };
+    let report = fresh();
+    if args.resume && path.exists() {
+        let earlier = Report::load(path)?;
+        earlier.check_compatible(&report, &format!("{}: this run", path.display()))?;
+        return Ok(Some((earlier, path)));
+    }
+    if path.exists() {
+        bail!(
+            "{}: a report exists; --resume continues it, or choose another path",
+            path.display()
+        );
+    }
+    Ok(Some((report, path)))
+}
+
 /// Runs the program on the CKKS backend and prints the summary (and writes the report).
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let program_bytes = std::fs::read(&args.program.program)
+        .with_context(|| format!("{}: cannot read", args.program.program.display()))?;
     let Loaded {
         session,
         batch,
@@ -152,12 +100,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         SecurityPolicy::Require128Bit
     };
-    let mut phases = BTreeMap::from([("load_s", load_s)]);
     let program = &session.program;
 
     let start = Instant::now();
     let setup = CkksSetup::from_program(program, policy).with_context(|| path.clone())?;
-    phases.insert("setup_s", seconds(start));
+    let setup_s = seconds(start);
     let security = security_label(setup.security());
     if setup.security() == SecurityLevel::Insecure {
         eprintln!(
@@ -165,6 +112,37 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             setup.config().params().log_n().0
         );
     }
+    let params = setup.config().params();
+    let fresh = || {
+        let mut report = Report::new(
+            path.clone(),
+            blake3::hash(&program_bytes).to_hex().to_string(),
+            security,
+            &program.meta.layers,
+        );
+        report.threads = threads;
+        report.log_n = params.log_n().0;
+        report.slots = setup.config().slots();
+        report.predicted_peak_bytes = program.meta.predicted_peak_bytes;
+        report
+    };
+    let report = starting_report(&args, fresh)?;
+    let mut this_run = fresh();
+    this_run.processes = 1;
+    let todo: Vec<usize> = images
+        .clone()
+        .filter(|&i| !report.as_ref().is_some_and(|(r, _)| r.has_image(i)))
+        .collect();
+    if todo.len() < images.len() {
+        eprintln!(
+            "resuming: {} of images {}..{} are in the report already",
+            images.len() - todo.len(),
+            images.start,
+            images.end
+        );
+    }
+    let mut phases = BTreeMap::from([("load_s", load_s), ("setup_s", setup_s)]);
+    let probes = layer_results(program);
 
     pool.install(|| -> anyhow::Result<()> {
         let waiting = spinner(format!("{path}: generating keys"));
@@ -184,107 +162,131 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         waiting.finish_and_clear();
         let mut backend = backend.with_context(|| format!("{path}: backend set-up"))?;
         phases.insert("backend_setup_s", seconds(start));
+        this_run.eval_key_bytes = keys.size_bytes();
 
         let plaintexts = session.plaintexts();
-        let bar = progress_bar(images.len(), format!("ckks backend ({security})"), "images")?;
-        let mut results = Vec::with_capacity(images.len());
-        for index in images.clone() {
+        for (done, &index) in todo.iter().enumerate() {
             let context = || format!("{path}: image {index}");
             let pixels = batch.image(index);
+
+            // The clear backend first, keeping every layer's results for the comparison.
+            let mut capture = Capture::new(&probes, Box::new(|c: &Vec<f64>| c.clone()));
+            let (clear_logits, _) = session
+                .run_program_observed(&plaintexts, pixels, &mut capture)
+                .with_context(context)?;
+            let reference = capture.values;
+            let (exact, approx) = session.reference(pixels).with_context(context)?;
+
             let inputs = session.pack_image(pixels).with_context(context)?;
             let start = Instant::now();
             let encrypted = client
                 .encrypt_inputs(program, inputs)
                 .with_context(context)?;
             let encrypt_s = seconds(start);
+
             let start = Instant::now();
-            let outputs =
-                exec_run(program, &mut backend, encrypted, &plaintexts).with_context(context)?;
+            let title = format!("image {index} ({}/{})", done + 1, todo.len());
+            let mut progress = EvalProgress::new(program, &title);
+            let mut compare = Compare::new(&probes, &reference, Box::new(|c| client.decrypt(c)));
+            let outputs = run_observed(
+                program,
+                &mut backend,
+                encrypted,
+                &plaintexts,
+                &mut Both(&mut progress, &mut compare),
+            );
+            progress.finish();
+            let layer_precision_bits = compare.precision.bits();
+            let outputs = outputs.with_context(context)?;
             let eval_s = seconds(start);
+
             let start = Instant::now();
             let decrypted = client.decrypt_outputs(&outputs);
             let logits = session.unpack_logits(&decrypted).with_context(context)?;
             let decrypt_s = seconds(start);
-            let clear = session
-                .image(&plaintexts, &batch, index)
-                .with_context(context)?;
-            let (precision_bits, max_abs_diff) = relative_precision(&logits, &clear.logits);
-            results.push(CkksImage {
+
+            let (precision_bits, max_abs_diff) = relative_precision(&logits, &clear_logits);
+            let image = CkksImage {
                 index,
-                label: clear.label,
+                label: batch.labels()[index],
                 class: arg_max(&logits),
-                clear_class: clear.class,
-                plain_class: clear.plain_class,
+                clear_class: arg_max(&clear_logits),
+                plain_class: arg_max(&exact),
+                approx_class: arg_max(&approx),
                 time_s: encrypt_s + eval_s + decrypt_s,
                 encrypt_s,
                 eval_s,
                 decrypt_s,
                 precision_bits,
                 max_abs_diff,
+                logit_gap: logit_gap(&clear_logits),
+                layer_precision_bits,
                 logits,
-                clear_logits: clear.logits,
-            });
-            bar.inc(1);
-        }
-        bar.finish_and_clear();
-        let total = |pick: fn(&CkksImage) -> f64| results.iter().map(pick).sum::<f64>();
-        phases.insert("encrypt_s", total(|r| r.encrypt_s));
-        phases.insert("eval_s", total(|r| r.eval_s));
-        phases.insert("decrypt_s", total(|r| r.decrypt_s));
-
-        let n = results.len().max(1) as f64;
-        let fraction =
-            |f: fn(&CkksImage) -> bool| results.iter().filter(|r| f(r)).count() as f64 / n;
-        let summary = Summary {
-            backend: "ckks",
-            security,
-            images: results.len(),
-            accuracy: fraction(|r| r.class == usize::from(r.label)),
-            agreement_clear: fraction(|r| r.class == r.clear_class),
-            agreement_plain: fraction(|r| r.class == r.plain_class),
-            min_precision_bits: results
-                .iter()
-                .map(|r| r.precision_bits)
-                .fold(f64::INFINITY, f64::min),
-            mean_time_s: total(|r| r.time_s) / n,
-        };
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-        if let Some(report_path) = &args.report {
-            let params = setup.config().params();
-            let report = Report {
-                program: path.clone(),
-                backend: "ckks",
-                security,
-                threads,
-                log_n: params.log_n().0,
-                slots: setup.config().slots(),
-                peak_rss_bytes: peak_rss_bytes(),
-                predicted_peak_bytes: program.meta.predicted_peak_bytes,
-                eval_key_bytes: keys.size_bytes(),
-                summary: &summary,
-                images: &results,
-                phases: phases.clone(),
-                ops: backend
-                    .op_times()
-                    .iter()
-                    .map(|(op, time)| {
-                        let seconds = time.total.as_secs_f64();
-                        (
-                            op,
-                            OpEntry {
-                                count: time.count,
-                                seconds,
-                            },
-                        )
-                    })
-                    .collect(),
-                layers: Vec::new(),
+                clear_logits,
             };
-            write_atomically(
-                report_path,
-                serde_json::to_string_pretty(&report)?.as_bytes(),
-            )?;
+            eprintln!(
+                "image {index}: class {} (clear {}, label {}), {} bits, eval {:.1} s",
+                image.class,
+                image.clear_class,
+                image.label,
+                image
+                    .precision_bits
+                    .map_or("exact".to_string(), |b| format!("{b:.1}")),
+                image.eval_s
+            );
+            this_run.add_image(image);
+            update_phases(&mut this_run, &phases);
+            this_run.ops = backend
+                .op_times()
+                .iter()
+                .map(|(op, time)| {
+                    let entry = OpEntry {
+                        count: time.count,
+                        seconds: time.total.as_secs_f64(),
+                    };
+                    (op.to_string(), entry)
+                })
+                .collect();
+            this_run.peak_rss_bytes = peak_rss_bytes();
+            if let Some((earlier, path)) = &report {
+                let mut joined = earlier.clone();
+                joined.absorb(this_run.clone(), "this run")?;
+                joined.save(path)?;
+            }
         }
         Ok(())
-    })
+    })?;
+    update_phases(&mut this_run, &phases);
+    let summary = match report {
+        Some((mut earlier, path)) => {
+            if this_run.images.is_empty() {
+                earlier.refresh();
+            } else {
+                earlier.absorb(this_run, "this run")?;
+            }
+            earlier.save(path)?;
+            earlier.summary
+        }
+        None => {
+            this_run.refresh();
+            this_run.summary
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
+}
+
+/// Sets this run's phases: the one-off ones as measured, the per-image ones summed over its
+/// images.
+fn update_phases(run: &mut Report, once: &BTreeMap<&'static str, f64>) {
+    run.phases = once.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    let total = |pick: fn(&CkksImage) -> f64| run.images.iter().map(pick).sum::<f64>();
+    let sums = [
+        ("encrypt_s", total(|i| i.encrypt_s)),
+        ("eval_s", total(|i| i.eval_s)),
+        ("decrypt_s", total(|i| i.decrypt_s)),
+    ];
+    for (phase, seconds) in sums {
+        run.phases.insert(phase.to_string(), seconds);
+    }
 }

@@ -14,6 +14,7 @@ mod backend;
 mod ckks;
 mod clear;
 mod interp;
+pub mod layer_probe;
 
 pub use backend::Backend;
 pub use ckks::{
@@ -21,4 +22,4 @@ pub use ckks::{
     SECRET_KEY_FILE, bind_scale,
 };
 pub use clear::{ClearBackend, ClearError};
-pub use interp::{ExecError, run};
+pub use interp::{ExecError, Observer, run, run_observed};
