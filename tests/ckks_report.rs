@@ -90,6 +90,16 @@ fn the_report_has_per_layer_precision_resumes_and_merges() {
             >= 3,
         "{layers:?}"
     );
+    // Where the evaluation time goes: the layers' times add up to at most the evaluation's.
+    let layer_time: f64 = layers
+        .iter()
+        .map(|l| l["mean_eval_s"].as_f64().unwrap())
+        .sum();
+    let eval_time = report["summary"]["mean_eval_s"].as_f64().unwrap();
+    assert!(
+        layer_time > 0.0 && layer_time <= eval_time * 1.001,
+        "layers {layer_time} s, eval {eval_time} s"
+    );
     for image in report["images"].as_array().unwrap() {
         assert_eq!(
             image["layer_precision_bits"].as_array().unwrap().len(),

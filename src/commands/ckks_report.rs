@@ -47,6 +47,10 @@ pub struct CkksImage {
     /// The precision of each layer's results against the clear backend, by layer index
     /// (`null` for layers without results, or that agree exactly).
     pub layer_precision_bits: Vec<Option<f64>>,
+    /// Evaluation time of each layer, seconds, by layer index (the probes' decryptions are
+    /// not counted).
+    #[serde(default)]
+    pub layer_eval_s: Vec<f64>,
     /// The decrypted logits.
     pub logits: Vec<f64>,
     /// The clear backend's logits.
@@ -96,6 +100,8 @@ pub struct LayerSummary {
     pub min_precision_bits: Option<f64>,
     /// Mean precision over the images, bits.
     pub mean_precision_bits: Option<f64>,
+    /// Mean evaluation time of the layer per image, seconds.
+    pub mean_eval_s: f64,
 }
 
 /// One operation kind's evaluation time in the report.
@@ -197,6 +203,7 @@ impl Report {
                     op: layer.op.clone(),
                     min_precision_bits: None,
                     mean_precision_bits: None,
+                    mean_eval_s: 0.0,
                 })
                 .collect(),
         }
@@ -304,6 +311,12 @@ impl Report {
             layer.min_precision_bits = bits.iter().copied().reduce(f64::min);
             layer.mean_precision_bits =
                 (!bits.is_empty()).then(|| bits.iter().sum::<f64>() / bits.len() as f64);
+            let seconds: f64 = self
+                .images
+                .iter()
+                .filter_map(|image| image.layer_eval_s.get(layer.index))
+                .sum();
+            layer.mean_eval_s = seconds / self.images.len().max(1) as f64;
         }
     }
 }

@@ -29,7 +29,7 @@ use anyhow::{Context, bail};
 use fhec_compiler::reference::arg_max;
 use fhec_params::{SecurityLevel, SecurityPolicy};
 use fhec_runtime::bootstrap::DiagonalResidency;
-use fhec_runtime::exec::layer_probe::{Both, Capture, Compare, layer_results};
+use fhec_runtime::exec::layer_probe::{Both, Capture, Compare, LayerTimer, layer_results};
 use fhec_runtime::exec::{CkksBackend, CkksClient, CkksSetup, run_observed};
 use indicatif::ProgressBar;
 
@@ -188,17 +188,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let title = format!("image {index} ({}/{})", done + 1, todo.len());
             let mut progress = EvalProgress::new(program, &title);
             let mut compare = Compare::new(&probes, &reference, Box::new(|c| client.decrypt(c)));
-            let outputs = run_observed(
-                program,
-                &mut backend,
-                encrypted,
-                &plaintexts,
-                &mut Both(&mut progress, &mut compare),
-            );
+            let mut watchers = Both(&mut progress, &mut compare);
+            let mut timer = LayerTimer::start(&mut watchers);
+            let outputs = run_observed(program, &mut backend, encrypted, &plaintexts, &mut timer);
+            // The evaluation's own time: the probes' decryptions and the bar are left out.
+            let eval_s = seconds(start) - timer.watching_s;
+            let layer_eval_s = timer.seconds;
             progress.finish();
             let layer_precision_bits = compare.precision.bits();
             let outputs = outputs.with_context(context)?;
-            let eval_s = seconds(start);
 
             let start = Instant::now();
             let decrypted = client.decrypt_outputs(&outputs);
@@ -221,6 +219,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 max_abs_diff,
                 logit_gap: logit_gap(&clear_logits),
                 layer_precision_bits,
+                layer_eval_s,
                 logits,
                 clear_logits,
             };

@@ -7,6 +7,7 @@
 //! every layer result of a reference run; [`Compare`] reads the same values in a second run
 //! and keeps, per layer, the largest difference from the reference and the largest reference
 //! magnitude, from which [`LayerPrecision::bits`] gives `−log2(max |diff| / max |ref|)`.
+//! [`LayerTimer`] measures where the time of a run goes, layer by layer.
 
 use super::interp::Observer;
 use fhec_ir::{InstData, Opcode, Program, Value};
@@ -148,6 +149,46 @@ impl<C> Observer<C> for Compare<'_, C> {
             let (diff, peak) = worst_difference(&(self.read)(cipher), expected);
             self.precision.record(layer, diff, peak);
         }
+    }
+}
+
+/// Wall time per layer, around another observer whose own time (decrypting probes, drawing
+/// progress) it leaves out: the time from the end of one instruction's observation to the
+/// end of the next instruction is that instruction's, and belongs to its layer.
+pub struct LayerTimer<'a, C> {
+    last: std::time::Instant,
+    watched: &'a mut dyn Observer<C>,
+    /// Seconds per layer index.
+    pub seconds: Vec<f64>,
+    /// Seconds spent in the watched observer (to subtract from the run's wall time).
+    pub watching_s: f64,
+}
+
+impl<'a, C> LayerTimer<'a, C> {
+    /// A timer started now (start it right before the run), passing every instruction on to
+    /// `watched`.
+    pub fn start(watched: &'a mut dyn Observer<C>) -> Self {
+        LayerTimer {
+            last: std::time::Instant::now(),
+            watched,
+            seconds: Vec::new(),
+            watching_s: 0.0,
+        }
+    }
+}
+
+impl<C> Observer<C> for LayerTimer<'_, C> {
+    fn executed(&mut self, position: usize, data: &InstData, results: &[(Value, &C)]) {
+        if let Some(layer) = data.layer.map(|l| l as usize) {
+            if self.seconds.len() <= layer {
+                self.seconds.resize(layer + 1, 0.0);
+            }
+            self.seconds[layer] += self.last.elapsed().as_secs_f64();
+        }
+        let watching = std::time::Instant::now();
+        self.watched.executed(position, data, results);
+        self.last = std::time::Instant::now();
+        self.watching_s += (self.last - watching).as_secs_f64();
     }
 }
 
