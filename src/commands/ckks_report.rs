@@ -164,16 +164,6 @@ pub fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
-/// Top-1 minus top-2 of `logits` (0 with fewer than two).
-pub fn logit_gap(logits: &[f64]) -> f64 {
-    let mut sorted: Vec<f64> = logits.to_vec();
-    sorted.sort_by(|a, b| b.total_cmp(a));
-    match sorted[..] {
-        [first, second, ..] => first - second,
-        _ => 0.0,
-    }
-}
-
 impl Report {
     /// An empty report of the program at `program` (hash `program_hash`) whose layers are
     /// `layers`; the other fields are set by the caller.

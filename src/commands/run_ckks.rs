@@ -26,14 +26,14 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use fhec_compiler::reference::arg_max;
+use fhec_compiler::reference::{arg_max, top_gap};
 use fhec_params::{SecurityLevel, SecurityPolicy};
 use fhec_runtime::bootstrap::DiagonalResidency;
 use fhec_runtime::exec::layer_probe::{Both, Capture, Compare, LayerTimer, layer_results};
 use fhec_runtime::exec::{CkksBackend, CkksClient, CkksSetup, run_observed};
 use indicatif::ProgressBar;
 
-use super::ckks_report::{CkksImage, OpEntry, Report, logit_gap, relative_precision};
+use super::ckks_report::{CkksImage, OpEntry, Report, relative_precision};
 use super::eval_progress::EvalProgress;
 use super::process_stats::peak_rss_bytes;
 use super::run::{Args, DiagonalsArg, Loaded, thread_pool};
@@ -217,7 +217,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 decrypt_s,
                 precision_bits,
                 max_abs_diff,
-                logit_gap: logit_gap(&clear_logits),
+                logit_gap: top_gap(&clear_logits),
                 layer_precision_bits,
                 layer_eval_s,
                 logits,
