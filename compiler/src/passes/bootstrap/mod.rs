@@ -10,9 +10,9 @@
 //! The placement is lazy and greedy, like interval covering on a chain: run the levels pass;
 //! when it runs out of levels at some value, bootstrap the latest preferred candidate among
 //! that value's ancestors that no chosen bootstrap already refreshes (ancestors reached
-//! without passing through a bootstrapped value); repeat. A
-//! candidate whose conversion to the bootstrap input itself runs out of levels is dropped and
-//! an earlier one taken. Each chosen bootstrap is then removed again if the program still
+//! without passing through a bootstrapped value); repeat. A candidate whose conversion to the
+//! bootstrap input itself runs out of levels, or whose own computation does (the underflow
+//! is at the candidate), is dropped and an earlier one taken. Each chosen bootstrap is then removed again if the program still
 //! fits without it, so the count is minimal for the chosen set.
 //!
 //! Finally `merge.rs` replaces groups of bootstraps below a fork by one bootstrap at a shared
@@ -106,6 +106,11 @@ pub fn place_bootstraps(
                 if let Some(candidate) = bootstrapping {
                     chosen.remove(&candidate);
                     unusable.insert(candidate);
+                }
+                // A bootstrap right after `at` cannot help when computing `at` itself runs
+                // out (a candidate whose own product needs level 0): an earlier one must.
+                if chosen.remove(&at) {
+                    unusable.insert(at);
                 }
                 let no_spec = spec.or(program.bootstrap.as_ref()).is_none();
                 match choose(&dataflow, &candidates, at, &chosen, &unusable).filter(|_| !no_spec) {
