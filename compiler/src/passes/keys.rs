@@ -2,8 +2,8 @@
 //! when a key budget forbids a key per offset.
 //!
 //! 1. **Canonical offsets**: on `n` slots a rotation by `k` and by `k ± n` are the same
-//!    permutation, so every offset is rewritten into `(-n/2, n/2]` (review finding 12): one
-//!    key serves both spellings. Offsets that become equal inside a hoisted group are merged.
+//!    permutation, so every offset is rewritten into `(-n/2, n/2]`: one key serves both
+//!    spellings. Offsets that become equal inside a hoisted group are merged.
 //! 2. **Budget**: with at most `max_rotation_keys` keys, the most used offsets keep their key
 //!    and every other offset is decomposed into signed powers of two, by its non-adjacent form
 //!    (`7 = 8 − 1`, fewest rotations), its same-sign binary form (`3 = 2 + 1`) or the binary
