@@ -210,3 +210,48 @@ fn a_killed_run_leaves_a_valid_report_that_resumes() {
     };
     assert_eq!(finished, expected);
 }
+
+#[test]
+fn bench_model_times_the_ckks_backend_per_operation_and_layer() {
+    let Some(data) = shared_data() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let program = write_tiny_cifar_program(dir.path(), literal(TINY_LOG_SLOTS));
+    let args = [
+        "bench",
+        "model",
+        program.to_str().unwrap(),
+        "--backend",
+        "ckks",
+        "--images",
+        "0..2",
+        "--data",
+        data.to_str().unwrap(),
+        "--threads",
+        "2",
+        "--json",
+    ];
+    let refused = failure(&fhec(&args));
+    assert!(refused.contains("--insecure"), "{refused}");
+    let mut insecure = args.to_vec();
+    insecure.push("--insecure");
+    let bench: Value = serde_json::from_str(&success(&fhec(&insecure))).unwrap();
+    assert_eq!(bench["backend"], "ckks");
+    assert_eq!(bench["security"], "INSECURE");
+    assert_eq!(bench["images"].as_array().unwrap().len(), 2);
+    let busy = bench["mean_busy_cores"].as_f64().unwrap();
+    assert!(busy > 0.2 && busy < 2.5, "busy cores {busy}");
+    assert!(bench["ops"]["bootstrap"]["count"].as_u64().unwrap() >= 2);
+    for image in bench["images"].as_array().unwrap() {
+        let bits = image["precision_bits"].as_f64().unwrap();
+        assert!(bits > 12.0, "{bits:.1} bits");
+        let median = bench["time_s"]["median"].as_f64().unwrap();
+        assert!(image["time_s"].as_f64().unwrap() > 0.0 && median > 0.0);
+    }
+    let fc = bench["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "fc")
+        .expect("an fc layer");
+    assert!(fc["mean_eval_s"].as_f64().unwrap() > 0.0, "{fc}");
+}

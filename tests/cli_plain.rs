@@ -142,7 +142,10 @@ fn plain_counts_the_images_whose_logit_gap_is_small() {
         assert_eq!(below[key], expected, "below {key}: {gaps_json}");
     }
     let min = gaps.iter().copied().fold(f64::INFINITY, f64::min);
-    assert!((gaps_json["min"].as_f64().unwrap() - min).abs() < 1e-3, "{gaps_json}");
+    assert!(
+        (gaps_json["min"].as_f64().unwrap() - min).abs() < 1e-3,
+        "{gaps_json}"
+    );
     let counts: Vec<u64> = below.values().map(|v| v.as_u64().unwrap()).collect();
     assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{gaps_json}");
 }

@@ -38,6 +38,9 @@ pub struct CkksImage {
     pub eval_s: f64,
     /// Decryption, seconds.
     pub decrypt_s: f64,
+    /// CPU time over wall time during the evaluation: how many cores were busy on average.
+    #[serde(default)]
+    pub busy_cores: Option<f64>,
     /// `−log2(max |CKKS − clear| / max |clear|)` over the logits.
     pub precision_bits: Option<f64>,
     /// `max |CKKS − clear|` over the logits.
@@ -85,6 +88,8 @@ pub struct Summary {
     pub mean_time_s: f64,
     /// Mean evaluation time per image, seconds.
     pub mean_eval_s: f64,
+    /// Mean number of busy cores during the evaluations.
+    pub mean_busy_cores: Option<f64>,
 }
 
 /// One layer's precision over the images of a report.
@@ -336,6 +341,10 @@ fn summary(images: &[CkksImage], security: &str) -> Summary {
         min_logit_gap: images.iter().map(|i| i.logit_gap).reduce(f64::min),
         mean_time_s: mean(|i| i.time_s),
         mean_eval_s: mean(|i| i.eval_s),
+        mean_busy_cores: {
+            let cores: Vec<f64> = images.iter().filter_map(|i| i.busy_cores).collect();
+            (!cores.is_empty()).then(|| cores.iter().sum::<f64>() / cores.len() as f64)
+        },
     }
 }
 
