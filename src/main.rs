@@ -23,6 +23,9 @@ enum Command {
     Check(commands::check::Args),
     /// Plaintext reference accuracy on the CIFAR-10 test set (JSON).
     Plain(commands::plain::Args),
+    /// Measure a model's activation ranges on the training batch and write its calibration
+    /// record (used by compile and plain --approx).
+    Calibrate(commands::calibrate::Args),
     /// Calibrate, choose the activations' polynomials and lower the model to an HE program.
     Compile(commands::compile::Args),
     /// Run a compiled program on test images (clear or CKKS backend) and compare.
@@ -45,6 +48,7 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Import(args) => commands::import::run(args),
         Command::Check(args) => commands::check::run(args),
         Command::Plain(args) => commands::plain::run(args),
+        Command::Calibrate(args) => commands::calibrate::run(args),
         Command::Compile(args) => commands::compile::run(args),
         Command::Run(args) => commands::run::run(args),
         Command::Keygen(args) => commands::keygen::run(args),

@@ -53,9 +53,12 @@ fn check_reports_a_bad_model_file_on_one_line() {
     assert!(err.starts_with("error: absent.ron: "), "{err}");
 }
 
+/// With no `--data`, no `FHEC_DATA` and nothing beside the working directory, the shipped
+/// sample is the data directory, and the command says so.
 #[test]
-fn check_says_how_to_point_at_missing_data() {
+fn with_nothing_beside_it_check_uses_the_shipped_sample_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
+    assert!(!dir.path().join("../shared/data").exists());
     let model = cli_common::repo_root().join("models/resnet20.ron");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_fhec"))
         .args(["check", model.to_str().unwrap()])
@@ -63,9 +66,11 @@ fn check_says_how_to_point_at_missing_data() {
         .env_remove("FHEC_DATA")
         .output()
         .unwrap();
-    let err = failure(&out);
+    let graph = success(&out);
+    assert!(graph.contains("models/sample/resnet20/"), "{graph}");
+    let notes = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("no data directory") && err.contains("--data DIR"),
-        "{err}"
+        notes.contains("(the sample shipped in the repository), 100 test images"),
+        "{notes}"
     );
 }

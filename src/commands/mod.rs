@@ -4,6 +4,7 @@ pub mod approximation;
 pub mod bench;
 pub mod bench_bootstrap;
 pub mod bench_model;
+pub mod calibrate;
 pub mod check;
 pub mod client_server;
 pub mod compile;

@@ -119,7 +119,7 @@ pub struct ProgramArgs {
     /// Weights of the same architecture instead of those the program was compiled with.
     #[arg(long)]
     pub weights: Option<PathBuf>,
-    /// Data directory (else $FHEC_DATA, else ../shared/data).
+    /// Data directory (else $FHEC_DATA, else ../shared/data, else the shipped sample).
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Threads (default: all cores).
@@ -443,6 +443,7 @@ impl ProgramArgs {
         let start = Instant::now();
         let session = ClearSession::load(&self.program, self.weights.as_deref(), &data)?;
         session.check_image_model()?;
+        eprintln!("{}", data.resolve_dir()?.describe());
         let batch = load_test_images(&data, &images)?;
         Ok(Loaded {
             session,

@@ -1,5 +1,5 @@
-//! Helpers of the CLI tests: run the built `fhec` from the repository root, and find the shared
-//! data the way the CLI does (skipping with a notice when it is absent).
+//! Helpers of the CLI tests: run the built `fhec` from the repository root, and name the
+//! shipped sample data (or the full data set, for the ignored tests that need it).
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
@@ -12,6 +12,28 @@ use fhec_compiler::data::{DATA_ENV_VAR, DataDirSearch};
 /// The repository root, where `models/` is and from where `../shared/data` is looked up.
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The sample shipped in the repository (`models/sample`): 100 test images, the ResNet-20
+/// weights and reference logits. Tests name it with `--data`, so they check the same thing
+/// whatever lies beside the repository.
+pub fn sample_data() -> PathBuf {
+    repo_root().join("models/sample")
+}
+
+/// The full data set (`FHEC_DATA`, else `../shared/data`), for the ignored tests that need
+/// the training batch or all 10,000 test images; panics saying how to provide it.
+pub fn full_data() -> PathBuf {
+    let search = DataDirSearch::new(None, std::env::var_os(DATA_ENV_VAR), repo_root());
+    let dir = search.resolve().unwrap_or_else(|error| {
+        panic!("this test needs the full CIFAR-10 data (`fhec data fetch DIR`): {error}")
+    });
+    assert!(
+        dir.join("cifar10/data_batch_1.bin").exists(),
+        "{}: no cifar10/data_batch_1.bin (`fhec data fetch DIR`)",
+        dir.display()
+    );
+    dir
 }
 
 /// The data directory the CLI would use from the repository root, or `None` after printing a
