@@ -3,11 +3,11 @@
 
 mod cli_common;
 
-use cli_common::{failure, fhec, fhec_in, shared_data, success};
+use cli_common::{failure, fhec, fhec_in, sample_data, success};
 
 #[test]
 fn check_prints_the_resnet20_graph() {
-    let Some(data) = shared_data() else { return };
+    let data = sample_data();
     let data = data.to_str().unwrap();
     let out = success(&fhec(&["check", "models/resnet20.ron", "--data", data]));
     assert!(out.contains("resnet20_cifar10_folded.safetensors"), "{out}");
@@ -22,7 +22,7 @@ fn check_prints_the_resnet20_graph() {
 
 #[test]
 fn check_folds_the_batchnorm_of_the_unfolded_model() {
-    let Some(data) = shared_data() else { return };
+    let data = sample_data();
     let out = success(&fhec(&[
         "check",
         "models/resnet20_bn.ron",

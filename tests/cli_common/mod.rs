@@ -3,7 +3,6 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -34,23 +33,6 @@ pub fn full_data() -> PathBuf {
         dir.display()
     );
     dir
-}
-
-/// The data directory the CLI would use from the repository root, or `None` after printing a
-/// notice.
-pub fn shared_data() -> Option<PathBuf> {
-    let search = DataDirSearch::new(None, std::env::var_os(DATA_ENV_VAR), repo_root());
-    match search.resolve() {
-        Ok(dir) => Some(dir),
-        Err(error) => {
-            // Written to the process's stderr directly so the test harness does not capture it.
-            let _ = writeln!(
-                std::io::stderr(),
-                "notice: skipping, shared data absent ({error})"
-            );
-            None
-        }
-    }
 }
 
 /// Runs `fhec args...` in `dir`.
