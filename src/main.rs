@@ -11,12 +11,20 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "fhec", version, about, arg_required_else_help = true)]
 struct Cli {
+    /// No progress bars or spinners (they are also hidden when stdout is not a terminal).
+    #[arg(long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Classify an encrypted CIFAR-10 image with ResNet-20: compile (or reuse the cached
+    /// program), generate keys, encrypt, evaluate, decrypt; time and memory of each step.
+    Demo(commands::demo::Args),
+    /// Data sets: `fhec data fetch [DIR]` downloads the full CIFAR-10 binary set.
+    Data(commands::data_fetch::Args),
     /// Translate an ONNX model into a model description and a safetensors weights file.
     Import(commands::import::Args),
     /// Validate a model description, infer shapes and print the graph.
@@ -45,6 +53,8 @@ enum Command {
 /// Runs one subcommand.
 fn run(command: Command) -> anyhow::Result<()> {
     match command {
+        Command::Demo(args) => commands::demo::run(args),
+        Command::Data(args) => commands::data_fetch::run(args),
         Command::Import(args) => commands::import::run(args),
         Command::Check(args) => commands::check::run(args),
         Command::Plain(args) => commands::plain::run(args),
@@ -60,7 +70,9 @@ fn run(command: Command) -> anyhow::Result<()> {
 }
 
 fn main() -> std::process::ExitCode {
-    match run(Cli::parse().command) {
+    let cli = Cli::parse();
+    commands::progress::set_quiet(cli.quiet);
+    match run(cli.command) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

@@ -6,58 +6,10 @@
 
 mod cli_common;
 
-use std::path::Path;
-
-use cli_common::{failure, fhec, fhec_in, full_data, success};
-use fhec_compiler::weights::{WeightTensor, write_safetensors};
-
-/// Writes `tiny.ron` (conv 3→2, ReLU, global average pool, fully connected 2→10) with weights
-/// scaled by `scale`.
-fn write_tiny_model(dir: &Path, scale: f32) {
-    std::fs::write(
-        dir.join("tiny.ron"),
-        r#"Model(name: "tiny", weights: ModelDir("tiny.safetensors"),
-            inputs: [Input(name: "image", shape: [3, 32, 32],
-                preprocess: Some(Preprocess(pixel_max: 255.0, mean: [0.5], std: [0.25])))],
-            nodes: [
-                Node(name: "conv", op: Conv2d(weight: "conv.weight", padding: 1), inputs: ["image"]),
-                Node(name: "relu", op: Activation(Relu), inputs: ["conv"]),
-                Node(name: "gap", op: GlobalAvgPool, inputs: ["relu"]),
-                Node(name: "flat", op: Flatten, inputs: ["gap"]),
-                Node(name: "fc", op: Gemm(weight: "fc.weight", trans_b: true), inputs: ["flat"]),
-            ],
-            output: "fc")"#,
-    )
-    .unwrap();
-    let tensor = |shape: Vec<usize>, seed: usize| {
-        let len = shape.iter().product::<usize>();
-        WeightTensor {
-            shape,
-            data: (0..len)
-                .map(|i| scale * (((i * 37 + seed) % 19) as f32 / 19.0 - 0.5))
-                .collect(),
-        }
-    };
-    write_safetensors(
-        &dir.join("tiny.safetensors"),
-        &[
-            ("conv.weight".into(), tensor(vec![2, 3, 3, 3], 1)),
-            ("fc.weight".into(), tensor(vec![10, 2], 5)),
-        ],
-    )
-    .unwrap();
-}
-
-/// A data directory whose training batch holds `images` synthetic CIFAR records.
-fn write_training_batch(dir: &Path, images: usize) {
-    let mut bytes = Vec::with_capacity(images * 3073);
-    for image in 0..images {
-        bytes.push((image % 10) as u8);
-        bytes.extend((0..3072).map(|p| ((p * 7 + image * 131) % 256) as u8));
-    }
-    std::fs::create_dir_all(dir.join("cifar10")).unwrap();
-    std::fs::write(dir.join("cifar10/data_batch_1.bin"), bytes).unwrap();
-}
+use cli_common::{
+    calibrated_tiny_model, failure, fhec, fhec_in, full_data, success, write_tiny_model,
+    write_training_batch,
+};
 
 fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -140,14 +92,8 @@ fn compiling_with_the_record_gives_the_program_a_fresh_calibration_gives() {
 
 #[test]
 fn a_stale_or_unreadable_record_is_refused_naming_the_file() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = calibrated_tiny_model();
     let root = dir.path();
-    write_tiny_model(root, 1.0);
-    write_training_batch(&root.join("train"), 8);
-    success(&fhec_in(
-        root,
-        &["calibrate", "tiny.ron", "--calibrate", "train"],
-    ));
     // Other weights, same architecture: the recorded ranges no longer describe the model.
     write_tiny_model(root, 2.0);
     let message = failure(&fhec_in(root, &["compile", "tiny.ron", "-o", "p.ron"]));

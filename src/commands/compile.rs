@@ -17,11 +17,11 @@ use fhec_compiler::frontend::LoadedModel;
 use fhec_compiler::lower::{CompileOptions, Compiled, ProgramSource, ScheduleOptions, compile};
 use fhec_compiler::passes::{PASS_NAMES, PassReport, dump_after};
 use fhec_compiler::stats::program_stats;
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::approximation::{CalibrationArgs, choose, obtain_calibration};
 use super::check::ModelArgs;
 use super::files::write_atomically;
+use super::progress;
 
 /// Arguments of `fhec compile`.
 #[derive(clap::Args)]
@@ -67,14 +67,8 @@ pub struct Args {
     max_cts: usize,
 }
 
-/// A progress bar on stderr over `len` items (hidden when stderr is not a terminal).
-pub fn progress_bar(len: usize, message: String, unit: &str) -> anyhow::Result<ProgressBar> {
-    let bar = ProgressBar::new(len as u64);
-    let template = format!("{{msg}} {{bar:40}} {{pos}}/{{len}} {unit}, {{elapsed}} (eta {{eta}})");
-    bar.set_style(ProgressStyle::with_template(&template).context("progress bar template")?);
-    bar.set_message(message);
-    Ok(bar)
-}
+/// A progress bar over `len` items (`progress::bar`; hidden unless on a terminal).
+pub use super::progress::bar as progress_bar;
 
 /// `path` made absolute (so `fhec run` finds it from any directory), else as given.
 fn absolute(path: &Path) -> String {
@@ -207,9 +201,7 @@ pub fn compile_model(
         schedule: settings.schedule.clone(),
         ..CompileOptions::default()
     };
-    let spinner = ProgressBar::new_spinner();
-    spinner.set_message(format!("{}: lowering and scheduling", graph.name));
-    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    let spinner = progress::spinner(format!("{}: lowering and scheduling", graph.name));
     let compiled = compile(graph, &approximations, &options)
         .with_context(|| format!("{}: compiling", model.model.display()));
     spinner.finish_and_clear();

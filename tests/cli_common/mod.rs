@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use fhec_compiler::data::{DATA_ENV_VAR, DataDirSearch};
+use fhec_compiler::weights::{WeightTensor, write_safetensors};
 
 /// The repository root, where `models/` is and from where `../shared/data` is looked up.
 pub fn repo_root() -> PathBuf {
@@ -63,4 +64,65 @@ pub fn success(output: &Output) -> String {
 pub fn failure(output: &Output) -> String {
     assert!(!output.status.success(), "fhec unexpectedly succeeded");
     String::from_utf8(output.stderr.clone()).expect("UTF-8 stderr")
+}
+
+/// Writes `tiny.ron` (conv 3→2, ReLU, global average pool, fully connected 2→10) with weights
+/// scaled by `scale`.
+pub fn write_tiny_model(dir: &Path, scale: f32) {
+    std::fs::write(
+        dir.join("tiny.ron"),
+        r#"Model(name: "tiny", weights: ModelDir("tiny.safetensors"),
+            inputs: [Input(name: "image", shape: [3, 32, 32],
+                preprocess: Some(Preprocess(pixel_max: 255.0, mean: [0.5], std: [0.25])))],
+            nodes: [
+                Node(name: "conv", op: Conv2d(weight: "conv.weight", padding: 1), inputs: ["image"]),
+                Node(name: "relu", op: Activation(Relu), inputs: ["conv"]),
+                Node(name: "gap", op: GlobalAvgPool, inputs: ["relu"]),
+                Node(name: "flat", op: Flatten, inputs: ["gap"]),
+                Node(name: "fc", op: Gemm(weight: "fc.weight", trans_b: true), inputs: ["flat"]),
+            ],
+            output: "fc")"#,
+    )
+    .unwrap();
+    let tensor = |shape: Vec<usize>, seed: usize| {
+        let len = shape.iter().product::<usize>();
+        WeightTensor {
+            shape,
+            data: (0..len)
+                .map(|i| scale * (((i * 37 + seed) % 19) as f32 / 19.0 - 0.5))
+                .collect(),
+        }
+    };
+    write_safetensors(
+        &dir.join("tiny.safetensors"),
+        &[
+            ("conv.weight".into(), tensor(vec![2, 3, 3, 3], 1)),
+            ("fc.weight".into(), tensor(vec![10, 2], 5)),
+        ],
+    )
+    .unwrap();
+}
+
+/// A data directory whose training batch holds `images` synthetic CIFAR records.
+pub fn write_training_batch(dir: &Path, images: usize) {
+    let mut bytes = Vec::with_capacity(images * 3073);
+    for image in 0..images {
+        bytes.push((image % 10) as u8);
+        bytes.extend((0..3072).map(|p| ((p * 7 + image * 131) % 256) as u8));
+    }
+    std::fs::create_dir_all(dir.join("cifar10")).unwrap();
+    std::fs::write(dir.join("cifar10/data_batch_1.bin"), bytes).unwrap();
+}
+
+/// A scratch directory with `tiny.ron` (weights scale 1), an 8-image training batch in
+/// `train/` and the model's calibration record measured on it.
+pub fn calibrated_tiny_model() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_tiny_model(dir.path(), 1.0);
+    write_training_batch(&dir.path().join("train"), 8);
+    success(&fhec_in(
+        dir.path(),
+        &["calibrate", "tiny.ron", "--calibrate", "train"],
+    ));
+    dir
 }
