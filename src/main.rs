@@ -46,7 +46,7 @@ enum Command {
     Eval(commands::eval::Args),
     /// Client: decrypt the program's outputs (logits and class).
     Decrypt(commands::decrypt::Args),
-    /// Benchmarks, JSON on stdout with --json (DESIGN §10).
+    /// Benchmarks, JSON on stdout with --json.
     Bench(commands::bench::BenchArgs),
 }
 
@@ -69,13 +69,30 @@ fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// The error and its causes on one line, `: `-separated, leaving out a cause whose text the
+/// line already ends with (errors that print their cause in their own message).
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     commands::progress::set_quiet(cli.quiet);
     match run(cli.command) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", one_line(&err));
             std::process::ExitCode::FAILURE
         }
     }

@@ -51,6 +51,11 @@ fn check_reports_a_bad_model_file_on_one_line() {
     assert!(err.contains("Nowhere"), "{err}");
     let err = failure(&fhec_in(dir.path(), &["check", "absent.ron"]));
     assert!(err.starts_with("error: absent.ron: "), "{err}");
+    assert_eq!(
+        err.matches("os error").count(),
+        1,
+        "the OS error once: {err}"
+    );
 }
 
 /// With no `--data`, no `FHEC_DATA` and nothing beside the working directory, the shipped

@@ -235,3 +235,23 @@ fn logits_files_are_checked_and_compared() {
         r#"{"model":"m","images":2,"correct":1,"accuracy":0.5,"approx":false,"precision":"f32","per_class_recall":{"x":0.0,"y":1.0,"z":0.0},"max_abs_logit_diff":0.5}"#
     );
 }
+
+#[test]
+fn recalls_and_accuracy_print_to_four_decimals() {
+    // Three images of class 0, two classified right; one of class 1, wrong.
+    let logits = vec![
+        vec![1.0f32, 0.0],
+        vec![1.0, 0.0],
+        vec![0.0, 1.0],
+        vec![1.0, 0.0],
+    ];
+    let names: Vec<String> = ["a", "b"].map(String::from).to_vec();
+    let report = AccuracyReport::new("m", &logits, &[0, 0, 0, 1], &names, None);
+    assert_eq!(report.per_class_recall.0[0].1, 2.0 / 3.0, "kept exact");
+    let json = serde_json::to_string(&report).unwrap();
+    assert!(
+        json.contains(r#""accuracy":0.5,"#)
+            && json.contains(r#""per_class_recall":{"a":0.6667,"b":0.0}"#),
+        "{json}"
+    );
+}

@@ -46,7 +46,7 @@ pub const TEST_BATCH: &str = "cifar10/test_batch.bin";
 pub enum BackendKind {
     /// `f64` slot vectors with exact semantics.
     Clear,
-    /// Real encryption: keygen, encrypt, evaluate, decrypt (`run` only; see `run_ckks.rs`).
+    /// Real encryption: keygen, encrypt, evaluate, decrypt (`run` only).
     Ckks,
 }
 
@@ -84,7 +84,7 @@ pub struct Args {
     /// Test images to run, `a..b` or one index.
     #[arg(long, default_value = "0..8")]
     pub images: ImageRange,
-    /// Write the full JSON report (DESIGN §10) here.
+    /// Write the full JSON report here.
     #[arg(long)]
     pub report: Option<PathBuf>,
     /// With `--backend ckks`: accept a program compiled for INSECURE parameters (tests and
