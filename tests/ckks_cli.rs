@@ -2,8 +2,8 @@
 //! target (N = 2^12, 1024 slots: tests only): average pooling → ReLU polynomial → flatten →
 //! fully connected layer, one bootstrap per input ciphertext. Without `--insecure` the program
 //! is refused naming the file; with it the summary and report say INSECURE, carry the time of
-//! each phase and the peak RSS, and the CKKS logits agree with the clear backend's. Skipped
-//! with a notice when the shared data (the CIFAR-10 test batch) is absent.
+//! each phase and the peak RSS, and the CKKS logits agree with the clear backend's. On the
+//! shipped sample's test images.
 
 #[path = "../compiler/tests/lower_support/mod.rs"]
 mod lower_support;
@@ -12,11 +12,11 @@ mod ckks_support;
 mod cli_common;
 
 use ckks_support::{LOG_N, TINY_LOG_SLOTS, literal, write_tiny_cifar_program};
-use cli_common::{failure, fhec, shared_data, success};
+use cli_common::{failure, fhec, sample_data, success};
 
 #[test]
 fn run_on_the_ckks_backend_needs_the_insecure_opt_in_and_agrees_with_clear() {
-    let Some(data) = shared_data() else { return };
+    let data = sample_data();
     let dir = tempfile::tempdir().unwrap();
     let program = write_tiny_cifar_program(dir.path(), literal(TINY_LOG_SLOTS));
     let report = dir.path().join("report.json");

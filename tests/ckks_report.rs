@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ckks_support::{TINY_LOG_SLOTS, literal, write_tiny_cifar_program};
-use cli_common::{failure, fhec, shared_data, success};
+use cli_common::{failure, fhec, sample_data, success};
 use serde_json::Value;
 
 /// `fhec run PROGRAM --backend ckks --insecure --images RANGE --report REPORT [extra]`.
@@ -52,7 +52,7 @@ fn indices(report: &Value) -> Vec<u64> {
 
 #[test]
 fn the_report_has_per_layer_precision_resumes_and_merges() {
-    let Some(data) = shared_data() else { return };
+    let data = sample_data();
     let dir = tempfile::tempdir().unwrap();
     let program = write_tiny_cifar_program(dir.path(), literal(TINY_LOG_SLOTS));
     let program = program.to_str().unwrap();
@@ -172,7 +172,7 @@ fn the_report_has_per_layer_precision_resumes_and_merges() {
 
 #[test]
 fn a_killed_run_leaves_a_valid_report_that_resumes() {
-    let Some(data) = shared_data() else { return };
+    let data = sample_data();
     let dir = tempfile::tempdir().unwrap();
     let program = write_tiny_cifar_program(dir.path(), literal(TINY_LOG_SLOTS));
     let program = program.to_str().unwrap();
@@ -213,7 +213,7 @@ fn a_killed_run_leaves_a_valid_report_that_resumes() {
 
 #[test]
 fn bench_model_times_the_ckks_backend_per_operation_and_layer() {
-    let Some(data) = shared_data() else { return };
+    let data = sample_data();
     let dir = tempfile::tempdir().unwrap();
     let program = write_tiny_cifar_program(dir.path(), literal(TINY_LOG_SLOTS));
     let args = [

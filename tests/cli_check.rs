@@ -3,11 +3,11 @@
 
 mod cli_common;
 
-use cli_common::{failure, fhec, fhec_in, shared_data, success};
+use cli_common::{failure, fhec, fhec_in, sample_data, success};
 
 #[test]
 fn check_prints_the_resnet20_graph() {
-    let Some(data) = shared_data() else { return };
+    let data = sample_data();
     let data = data.to_str().unwrap();
     let out = success(&fhec(&["check", "models/resnet20.ron", "--data", data]));
     assert!(out.contains("resnet20_cifar10_folded.safetensors"), "{out}");
@@ -22,7 +22,7 @@ fn check_prints_the_resnet20_graph() {
 
 #[test]
 fn check_folds_the_batchnorm_of_the_unfolded_model() {
-    let Some(data) = shared_data() else { return };
+    let data = sample_data();
     let out = success(&fhec(&[
         "check",
         "models/resnet20_bn.ron",
@@ -51,11 +51,19 @@ fn check_reports_a_bad_model_file_on_one_line() {
     assert!(err.contains("Nowhere"), "{err}");
     let err = failure(&fhec_in(dir.path(), &["check", "absent.ron"]));
     assert!(err.starts_with("error: absent.ron: "), "{err}");
+    assert_eq!(
+        err.matches("os error").count(),
+        1,
+        "the OS error once: {err}"
+    );
 }
 
+/// With no `--data`, no `FHEC_DATA` and nothing beside the working directory, the shipped
+/// sample is the data directory, and the command says so.
 #[test]
-fn check_says_how_to_point_at_missing_data() {
+fn with_nothing_beside_it_check_uses_the_shipped_sample_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
+    assert!(!dir.path().join("../shared/data").exists());
     let model = cli_common::repo_root().join("models/resnet20.ron");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_fhec"))
         .args(["check", model.to_str().unwrap()])
@@ -63,9 +71,11 @@ fn check_says_how_to_point_at_missing_data() {
         .env_remove("FHEC_DATA")
         .output()
         .unwrap();
-    let err = failure(&out);
+    let graph = success(&out);
+    assert!(graph.contains("models/sample/resnet20/"), "{graph}");
+    let notes = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("no data directory") && err.contains("--data DIR"),
-        "{err}"
+        notes.contains("(the sample shipped in the repository), 100 test images"),
+        "{notes}"
     );
 }

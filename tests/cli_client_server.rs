@@ -3,7 +3,7 @@
 //! with a copy of `public/` alone, and the decrypted logits agree with `run --backend ckks`'s
 //! clear reference. Error paths: a missing secret key, a secret key under `public/`, keys of
 //! other parameters, truncated and corrupt ciphertext files, insecure without `--insecure`.
-//! Skipped with a notice when the shared data (the CIFAR-10 test batch) is absent.
+//! On the shipped sample's test images.
 
 #[path = "../compiler/tests/lower_support/mod.rs"]
 mod lower_support;
@@ -12,7 +12,7 @@ mod ckks_support;
 mod cli_common;
 
 use ckks_support::{TINY_LOG_SLOTS, literal, relative_bits, write_tiny_cifar_program};
-use cli_common::{failure, fhec, shared_data, success};
+use cli_common::{failure, fhec, sample_data, success};
 use fhec_params::BootstrapLiteral;
 use std::path::Path;
 
@@ -45,7 +45,7 @@ fn eval_fails(program: &Path, public: &Path, input: &Path, output: &Path) -> Str
 
 #[test]
 fn keygen_encrypt_eval_decrypt_agree_with_run() {
-    let Some(data) = shared_data() else { return };
+    let data = sample_data();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let program_path = write_tiny_cifar_program(root, literal(TINY_LOG_SLOTS));

@@ -1,16 +1,16 @@
 //! `fhec compile`, `fhec run --backend clear` and `fhec bench model` on the shipped ResNet-20
-//! (skipped with a notice when the shared data is absent): the clear backend's logits equal the
+//! with its calibration record and the shipped sample images: the clear backend's logits equal the
 //! tensor-level model's (computed in f64) with the same polynomial activations to 1e-12
 //! relative, with the same class, and the files and reports have the documented shape. Plus the
 //! errors naming the file.
 
 mod cli_common;
 
-use cli_common::{failure, fhec, shared_data, success};
+use cli_common::{failure, fhec, sample_data, success};
 
 #[test]
 fn resnet20_compiles_and_runs_on_the_clear_backend_like_the_tensor_level() {
-    let Some(data) = shared_data() else { return };
+    let data = sample_data();
     let dir = tempfile::tempdir().unwrap();
     let program = dir.path().join("resnet20.ron");
     let report = dir.path().join("report.json");
@@ -23,8 +23,6 @@ fn resnet20_compiles_and_runs_on_the_clear_backend_like_the_tensor_level() {
         program_arg,
         "--data",
         data_arg,
-        "--calibration-images",
-        "64",
         "--stats",
         "--json",
     ]));

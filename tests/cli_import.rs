@@ -2,7 +2,7 @@
 
 mod cli_common;
 
-use cli_common::{failure, fhec_in, shared_data, success};
+use cli_common::{failure, fhec_in, sample_data, success};
 
 #[test]
 fn a_corrupt_onnx_file_fails_on_one_line() {
@@ -23,7 +23,7 @@ fn a_corrupt_onnx_file_fails_on_one_line() {
 
 #[test]
 fn an_imported_model_checks_with_its_own_weights() {
-    let Some(data) = shared_data() else { return };
+    let data = sample_data();
     let dir = tempfile::tempdir().unwrap();
     let onnx = data.join("resnet20/resnet20.onnx");
     let weights = dir.path().join("elsewhere/w.safetensors");

@@ -3,7 +3,7 @@
 
 mod cli_common;
 
-use cli_common::{failure, fhec, fhec_in, repo_root, shared_data, success};
+use cli_common::{failure, fhec, fhec_in, repo_root, sample_data, success};
 use serde_json::Value;
 
 fn plain(model: &str, data: &str) -> Value {
@@ -29,7 +29,7 @@ fn plain_with(model: &str, data: &str, extra: &[&str]) -> Value {
 
 #[test]
 fn plain_reports_accuracy_and_logit_agreement() {
-    let Some(data) = shared_data() else { return };
+    let data = sample_data();
     let report = plain("models/resnet20.ron", data.to_str().unwrap());
     assert_eq!(report["model"], "resnet20");
     assert_eq!(report["images"], 20);
@@ -49,7 +49,7 @@ fn plain_reports_accuracy_and_logit_agreement() {
 
 #[test]
 fn the_unfolded_and_imported_models_give_the_same_figures() {
-    let Some(data) = shared_data() else { return };
+    let data = sample_data();
     let data = data.to_str().unwrap();
     let folded = plain("models/resnet20.ron", data);
     let unfolded = plain("models/resnet20_bn.ron", data);
@@ -76,7 +76,7 @@ fn the_unfolded_and_imported_models_give_the_same_figures() {
 
 #[test]
 fn f32_and_f64_give_the_same_figures_to_float32_rounding() {
-    let Some(data) = shared_data() else { return };
+    let data = sample_data();
     let data = data.to_str().unwrap();
     let single = plain("models/resnet20.ron", data);
     let double = plain_with("models/resnet20.ron", data, &["--precision", "f64"]);
@@ -116,7 +116,7 @@ fn plain_without_data_fails_clearly() {
 
 #[test]
 fn plain_counts_the_images_whose_logit_gap_is_small() {
-    let Some(data) = shared_data() else { return };
+    let data = sample_data();
     let report = plain_with(
         "models/resnet20.ron",
         data.to_str().unwrap(),

@@ -1,22 +1,21 @@
-//! `fhec plain --approx`: calibrates on the training batch, replaces every activation by its
-//! polynomial, and reports per activation the choice and the inputs outside its interval.
+//! `fhec plain --approx`: takes the model's calibration record (measured on the training
+//! batch), replaces every activation by its polynomial, and reports per activation the choice
+//! and the inputs outside its interval.
 
 mod cli_common;
 
-use cli_common::{failure, fhec, shared_data, success};
+use cli_common::{failure, fhec, sample_data, success};
 use serde_json::Value;
 
 #[test]
 fn plain_approx_reports_every_activation() {
-    let Some(data) = shared_data() else { return };
+    let data = sample_data();
     let out = success(&fhec(&[
         "plain",
         "models/resnet20.ron",
         "--approx",
         "--limit",
         "20",
-        "--calibration-images",
-        "40",
         "--compare-exact",
         "--data",
         data.to_str().unwrap(),
@@ -31,7 +30,7 @@ fn plain_approx_reports_every_activation() {
         "{report}"
     );
     assert_eq!(report["calibration"]["source"], "cifar10/data_batch_1.bin");
-    assert_eq!(report["calibration"]["images"], 40);
+    assert_eq!(report["calibration"]["images"], 10000);
     let activations = report["activations"].as_array().unwrap();
     assert_eq!(activations.len(), 19, "stem + 2 per block × 9 blocks");
     assert_eq!(activations[0]["node"], "relu");
@@ -54,7 +53,9 @@ fn plain_approx_reports_every_activation() {
 fn approx_options_need_approx_and_a_degree_above_zero() {
     let err = failure(&fhec(&["plain", "models/resnet20.ron", "--degree", "31"]));
     assert!(err.contains("--approx"), "{err}");
-    let Some(data) = shared_data() else { return };
+    let err = failure(&fhec(&["plain", "models/resnet20.ron", "--calibrate", "x"]));
+    assert!(err.contains("need --approx"), "{err}");
+    let data = sample_data();
     let err = failure(&fhec(&[
         "plain",
         "models/resnet20.ron",

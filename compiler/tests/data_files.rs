@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use fhec_compiler::FrontendError;
-use fhec_compiler::data::{CifarBatch, DataDirSearch, class_names};
+use fhec_compiler::data::{CifarBatch, DataDirSearch, DataOrigin, class_names};
 use fhec_compiler::reference::{AccuracyReport, load_logits};
 
 /// A scratch tree: `root/work` is the working directory, `root/shared/data` the sibling data
@@ -80,6 +80,38 @@ fn without_any_the_error_says_how_to_point_at_the_data() {
         "{message}"
     );
     assert!(message.contains("shared/data does not exist"), "{message}");
+}
+
+#[test]
+fn the_shipped_sample_is_the_last_resort_and_says_where_it_came_from() {
+    let t = tree(false);
+    let sample = t.elsewhere.clone();
+    std::fs::create_dir_all(sample.join("cifar10")).unwrap();
+    std::fs::write(sample.join("cifar10/test_batch.bin"), vec![0u8; 3 * 3073]).unwrap();
+    let search = DataDirSearch::new(None, None, t.work.clone()).with_sample(sample.clone());
+    let found = search.resolve_dir().unwrap();
+    assert_eq!(
+        (found.path.as_path(), found.origin),
+        (sample.as_path(), DataOrigin::Sample)
+    );
+    assert_eq!(found.test_images(), 3);
+    assert!(
+        found
+            .describe()
+            .ends_with("(the sample shipped in the repository), 3 test images"),
+        "{}",
+        found.describe()
+    );
+    // Anything earlier in the rule wins over it.
+    let t = tree(true);
+    let search = DataDirSearch::new(None, None, t.work.clone()).with_sample(sample.clone());
+    assert_eq!(search.resolve_dir().unwrap().origin, DataOrigin::Sibling);
+    // The repository's own sample is where the rule looks by default.
+    assert!(
+        fhec_compiler::data::shipped_sample_dir()
+            .join("cifar10/test_batch.bin")
+            .is_file()
+    );
 }
 
 #[test]
@@ -201,5 +233,25 @@ fn logits_files_are_checked_and_compared() {
     assert_eq!(
         json,
         r#"{"model":"m","images":2,"correct":1,"accuracy":0.5,"approx":false,"precision":"f32","per_class_recall":{"x":0.0,"y":1.0,"z":0.0},"max_abs_logit_diff":0.5}"#
+    );
+}
+
+#[test]
+fn recalls_and_accuracy_print_to_four_decimals() {
+    // Three images of class 0, two classified right; one of class 1, wrong.
+    let logits = vec![
+        vec![1.0f32, 0.0],
+        vec![1.0, 0.0],
+        vec![0.0, 1.0],
+        vec![1.0, 0.0],
+    ];
+    let names: Vec<String> = ["a", "b"].map(String::from).to_vec();
+    let report = AccuracyReport::new("m", &logits, &[0, 0, 0, 1], &names, None);
+    assert_eq!(report.per_class_recall.0[0].1, 2.0 / 3.0, "kept exact");
+    let json = serde_json::to_string(&report).unwrap();
+    assert!(
+        json.contains(r#""accuracy":0.5,"#)
+            && json.contains(r#""per_class_recall":{"a":0.6667,"b":0.0}"#),
+        "{json}"
     );
 }

@@ -60,7 +60,7 @@ struct CkksBenchArgs {
     /// default: all.
     #[arg(long, value_delimiter = ',')]
     ops: Vec<String>,
-    /// Print JSON (DESIGN §10) instead of a table.
+    /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
 }

@@ -43,7 +43,7 @@ pub struct BootstrapBenchArgs {
     /// Where the DFT diagonals live: kept encoded (fast) or encoded at each bootstrap (lean).
     #[arg(long, value_enum, default_value_t = Diagonals::Encoded)]
     diagonals: Diagonals,
-    /// Print JSON (DESIGN §10) instead of a summary.
+    /// Print JSON instead of a summary.
     #[arg(long)]
     json: bool,
 }

@@ -33,7 +33,7 @@ pub struct Args {
     /// Test images to time, `a..b` or one index.
     #[arg(long, default_value = "0..4")]
     images: ImageRange,
-    /// Print JSON (DESIGN §10) instead of a line of text.
+    /// Print JSON instead of a line of text.
     #[arg(long)]
     json: bool,
     /// With `--backend ckks`: accept a program compiled for INSECURE parameters (tests and

@@ -15,7 +15,7 @@ pub struct ModelArgs {
     /// Weights file to use instead of the model's default.
     #[arg(long)]
     pub weights: Option<PathBuf>,
-    /// Data directory (else $FHEC_DATA, else ../shared/data).
+    /// Data directory (else $FHEC_DATA, else ../shared/data, else the shipped sample).
     #[arg(long)]
     pub data: Option<PathBuf>,
 }
@@ -26,11 +26,18 @@ impl ModelArgs {
         DataDirSearch::from_process(self.data.clone())
     }
 
-    /// Loads and validates the model, printing its warnings on stderr.
+    /// Loads and validates the model, printing its warnings on stderr, and which data
+    /// directory the weights came from when they came from one.
     pub fn load(&self) -> anyhow::Result<LoadedModel> {
-        let loaded = load_model(&self.model, self.weights.as_deref(), &self.data_search())?;
+        let search = self.data_search();
+        let loaded = load_model(&self.model, self.weights.as_deref(), &search)?;
         for warning in &loaded.graph.warnings {
             eprintln!("warning: {warning}");
+        }
+        if let Ok(data) = search.resolve_dir()
+            && loaded.weights_path.starts_with(&data.path)
+        {
+            eprintln!("{}", data.describe());
         }
         Ok(loaded)
     }

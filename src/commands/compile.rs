@@ -1,8 +1,9 @@
-//! `fhec compile MODEL.ron -o program.ron [--stats] [--calibration-images N] ...`: calibrate
-//! the model on the training batch, choose every activation's polynomial, lower the graph to
-//! one HE IR program, schedule it for the 128-bit `N16_BOOT` bootstrapping parameters (levels,
-//! bootstraps, rotation keys, memory order: `compiler/src/passes/`) and write it as RON
-//! (DESIGN §7); `--unscheduled` stops after lowering.
+//! `fhec compile MODEL.ron -o program.ron [--stats] [--calibrate DIR] ...`: take the model's
+//! calibration (its record `MODEL.calibration.ron`, or a fresh measurement on the training
+//! batch), choose every activation's polynomial, lower the graph to one HE IR program,
+//! schedule it for the 128-bit `N16_BOOT` bootstrapping parameters (levels, bootstraps,
+//! rotation keys, memory order: `compiler/src/passes/`) and write it as RON;
+//! `--unscheduled` stops after lowering.
 //!
 //! The program records the model, the weights, the calibration and the approximations it was
 //! compiled with (`fhec run` uses them). `--stats` prints per layer and in total the rotations
@@ -12,14 +13,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use fhec_compiler::lower::{CompileOptions, ProgramSource, ScheduleOptions, compile};
+use fhec_compiler::frontend::LoadedModel;
+use fhec_compiler::lower::{CompileOptions, Compiled, ProgramSource, ScheduleOptions, compile};
 use fhec_compiler::passes::{PASS_NAMES, PassReport, dump_after};
 use fhec_compiler::stats::program_stats;
-use indicatif::{ProgressBar, ProgressStyle};
 
-use super::approximation::calibrate_and_choose;
+use super::approximation::{CalibrationArgs, choose, obtain_calibration};
 use super::check::ModelArgs;
 use super::files::write_atomically;
+use super::progress;
 
 /// Arguments of `fhec compile`.
 #[derive(clap::Args)]
@@ -49,9 +51,8 @@ pub struct Args {
     /// bytes; fewer rotation keys are tried before giving up.
     #[arg(long, value_name = "BYTES")]
     memory_budget: Option<u64>,
-    /// Calibrate on the first K images of the training batch.
-    #[arg(long, default_value_t = 10_000)]
-    calibration_images: usize,
+    #[command(flatten)]
+    calibration: CalibrationArgs,
     /// Use Chebyshev interpolants of this degree only (default: the chooser's rule).
     #[arg(long)]
     degree: Option<usize>,
@@ -66,14 +67,8 @@ pub struct Args {
     max_cts: usize,
 }
 
-/// A progress bar on stderr over `len` items (hidden when stderr is not a terminal).
-pub fn progress_bar(len: usize, message: String, unit: &str) -> anyhow::Result<ProgressBar> {
-    let bar = ProgressBar::new(len as u64);
-    let template = format!("{{msg}} {{bar:40}} {{pos}}/{{len}} {unit}, {{elapsed}} (eta {{eta}})");
-    bar.set_style(ProgressStyle::with_template(&template).context("progress bar template")?);
-    bar.set_message(message);
-    Ok(bar)
-}
+/// A progress bar over `len` items (`progress::bar`; hidden unless on a terminal).
+pub use super::progress::bar as progress_bar;
 
 /// `path` made absolute (so `fhec run` finds it from any directory), else as given.
 fn absolute(path: &Path) -> String {
@@ -98,53 +93,29 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     let loaded = args.model.load()?;
-    let graph = &loaded.graph;
-    let has_activations = graph
-        .nodes
-        .iter()
-        .any(|n| matches!(n.op, fhec_compiler::graph::TensorOp::Activation(_)));
-    let (calibration, approximations) = if has_activations {
-        let data_dir = args.model.data_search().resolve()?;
-        let approximations = calibrate_and_choose(
-            graph,
-            &data_dir,
-            args.calibration_images,
-            args.degree,
-            args.margin,
-        )?;
-        (Some(approximations.calibration), approximations.chosen)
-    } else {
-        (None, BTreeMap::new())
-    };
-    let options = CompileOptions {
+    let settings = Settings {
+        degree: args.degree,
+        margin: args.margin,
         slots: args.slots,
         max_cts: args.max_cts,
-        source: Some(ProgramSource {
-            model: absolute(&args.model.model),
-            weights: absolute(&loaded.weights_path),
-            calibration,
-            approximations: approximations.clone(),
-        }),
         schedule: (!args.unscheduled).then(|| ScheduleOptions {
             target: None,
             max_rotation_keys: args.max_rotation_keys,
             memory_budget: args.memory_budget,
             dump: args.dump_after.is_some(),
         }),
-        ..CompileOptions::default()
     };
-    let spinner = ProgressBar::new_spinner();
-    spinner.set_message(format!("{}: lowering and scheduling", graph.name));
-    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
-    let compiled = compile(graph, &approximations, &options)
-        .with_context(|| format!("{}: compiling", args.model.model.display()));
-    spinner.finish_and_clear();
-    let compiled = compiled?;
+    let compiled = compile_model(&args.model, &loaded, &args.calibration, &settings)?;
     let text = compiled
         .program
         .to_ron()
         .context("serializing the program")?;
     write_atomically(&args.output, text.as_bytes())?;
+    eprintln!(
+        "wrote {} ({} instructions)",
+        args.output.display(),
+        compiled.program.order().len()
+    );
     if let Some(pass) = args.dump_after.as_deref() {
         match dump_after(&compiled.dumps, pass) {
             Some(text) => println!("{text}"),
@@ -168,6 +139,73 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The options of one compilation besides the model and its calibration.
+pub struct Settings {
+    /// `--degree`: Chebyshev interpolants of this degree only.
+    pub degree: Option<usize>,
+    /// `--margin`: interval bound over the calibrated max |x|.
+    pub margin: Option<f64>,
+    /// `--slots`.
+    pub slots: Option<usize>,
+    /// `--max-cts`.
+    pub max_cts: usize,
+    /// The passes to run; `None` stops after lowering.
+    pub schedule: Option<ScheduleOptions>,
+}
+
+impl Default for Settings {
+    /// What `fhec compile MODEL -o P` does: the chooser's rule, the 128-bit target.
+    fn default() -> Self {
+        Settings {
+            degree: None,
+            margin: None,
+            slots: None,
+            max_cts: 8,
+            schedule: Some(ScheduleOptions::default()),
+        }
+    }
+}
+
+/// Compiles a loaded model: its calibration (record or fresh, as `calibration` asks), the
+/// activations' polynomials, the lowering and the passes. Shared by `compile` and `demo`.
+pub fn compile_model(
+    model: &ModelArgs,
+    loaded: &LoadedModel,
+    calibration: &CalibrationArgs,
+    settings: &Settings,
+) -> anyhow::Result<Compiled> {
+    let graph = &loaded.graph;
+    let has_activations = graph
+        .nodes
+        .iter()
+        .any(|n| matches!(n.op, fhec_compiler::graph::TensorOp::Activation(_)));
+    let (calibration, approximations) = if has_activations {
+        let calibration =
+            obtain_calibration(graph, &model.model, calibration, &model.data_search())?;
+        let chosen = choose(graph, &calibration, settings.degree, settings.margin)?;
+        (Some(calibration), chosen)
+    } else {
+        (None, BTreeMap::new())
+    };
+    let options = CompileOptions {
+        slots: settings.slots,
+        max_cts: settings.max_cts,
+        source: Some(ProgramSource {
+            model: absolute(&model.model),
+            weights: absolute(&loaded.weights_path),
+            calibration,
+            approximations: approximations.clone(),
+        }),
+        schedule: settings.schedule.clone(),
+        ..CompileOptions::default()
+    };
+    let spinner = progress::spinner(format!("{}: lowering and scheduling", graph.name));
+    let compiled = compile(graph, &approximations, &options)
+        .with_context(|| format!("{}: compiling", model.model.display()));
+    spinner.finish_and_clear();
+    compiled
 }
 
 /// The passes' report as text, under the per-layer table.

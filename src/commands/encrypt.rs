@@ -21,7 +21,7 @@ pub struct Args {
     /// The CIFAR-10 test image to encrypt.
     #[arg(long)]
     image: usize,
-    /// Data directory (else $FHEC_DATA, else ../shared/data).
+    /// Data directory (else $FHEC_DATA, else ../shared/data, else the shipped sample).
     #[arg(long)]
     data: Option<PathBuf>,
     /// Where to write the ciphertexts.
@@ -34,6 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = args.program.load()?;
     let data = DataDirSearch::from_process(args.data.clone());
     let batch = load_test_images(&data, &(args.image..args.image + 1))?;
+    eprintln!("{}", data.resolve_dir()?.describe());
     let inputs = pack_pixels(
         &descriptions(&loaded.program, false)?,
         batch.image(args.image),

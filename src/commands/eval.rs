@@ -26,7 +26,7 @@ pub struct Args {
     /// Weights of the same architecture instead of those the program was compiled with.
     #[arg(long)]
     weights: Option<PathBuf>,
-    /// Data directory (else $FHEC_DATA, else ../shared/data), for weights named relative to it.
+    /// Data directory (else $FHEC_DATA, else ../shared/data, else the shipped sample), for weights named relative to it.
     #[arg(long)]
     data: Option<PathBuf>,
     /// The input ciphertexts (`fhec encrypt`).

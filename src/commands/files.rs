@@ -2,6 +2,7 @@
 //! truncated file or loses the previous one.
 
 use anyhow::Context;
+use std::io::Read;
 use std::path::Path;
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`, so a
@@ -22,4 +23,21 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     file.persist(path)
         .with_context(|| format!("{}: cannot replace", path.display()))?;
     Ok(())
+}
+
+/// Feeds the bytes of the file at `path` to `consume` a chunk at a time (to hash a large file
+/// without holding it in memory).
+pub fn read_chunks(path: &Path, mut consume: impl FnMut(&[u8])) -> anyhow::Result<()> {
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let mut buffer = vec![0; 1 << 16];
+    loop {
+        let read = file
+            .read(&mut buffer)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        if read == 0 {
+            return Ok(());
+        }
+        consume(&buffer[..read]);
+    }
 }

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 use fhec_compiler::calibrate::{Calibration, TRAINING_BATCH};
-use fhec_compiler::data::{CIFAR_IMAGE_SHAPE, CifarBatch, class_names};
+use fhec_compiler::data::{CIFAR_IMAGE_SHAPE, CifarBatch, DataDirSearch, TEST_BATCH, class_names};
 use fhec_compiler::graph::TensorGraph;
 use fhec_compiler::poly::{ActivationApprox, Method, RangeReport};
 use fhec_compiler::reference::{
@@ -21,12 +21,10 @@ use fhec_compiler::reference::{
 };
 use serde::Serialize;
 
-use super::approximation::{Approximations, calibrate_and_choose};
+use super::approximation::{CalibrationArgs, choose, obtain_calibration};
 use super::check::ModelArgs;
 use super::compile::progress_bar;
 
-/// The test batch, relative to the data directory.
-const TEST_BATCH: &str = "cifar10/test_batch.bin";
 /// Class names, relative to the data directory.
 const CLASS_NAMES: &str = "cifar10/batches.meta.txt";
 
@@ -61,9 +59,8 @@ pub struct Args {
     /// on the training batch.
     #[arg(long)]
     approx: bool,
-    /// Calibrate on the first K images of the training batch.
-    #[arg(long, default_value_t = 10_000, requires = "approx")]
-    calibration_images: usize,
+    #[command(flatten)]
+    calibration: CalibrationArgs,
     /// Use Chebyshev interpolants of this degree only (default: the chooser's rule).
     #[arg(long, requires = "approx")]
     degree: Option<usize>,
@@ -181,18 +178,15 @@ struct Approximated {
     mode: ApproxActivations,
 }
 
-/// Calibrates `graph` on the training batch and chooses every activation's approximation.
-fn approximate(args: &Args, graph: &TensorGraph, data_dir: &Path) -> anyhow::Result<Approximated> {
-    let Approximations {
-        calibration,
-        chosen,
-    } = calibrate_and_choose(
-        graph,
-        data_dir,
-        args.calibration_images,
-        args.degree,
-        args.margin,
-    )?;
+/// Takes the calibration of `graph` (record or fresh) and chooses every activation's
+/// approximation.
+fn approximate(
+    args: &Args,
+    graph: &TensorGraph,
+    search: &DataDirSearch,
+) -> anyhow::Result<Approximated> {
+    let calibration = obtain_calibration(graph, &args.model.model, &args.calibration, search)?;
+    let chosen = choose(graph, &calibration, args.degree, args.margin)?;
     let mode = ApproxActivations::new(graph, &chosen)?;
     Ok(Approximated { calibration, mode })
 }
@@ -203,7 +197,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = args.model.load()?;
     let graph = &loaded.graph;
     check_image_model(graph, &args.model.model)?;
-    let data_dir = search.resolve()?;
+    if args.calibration.recalibrate() && !args.approx {
+        bail!("--calibrate and --calibration-images need --approx");
+    }
+    let data = search.resolve_dir()?;
+    if !loaded.weights_path.starts_with(&data.path) {
+        // Otherwise loading the model has said it.
+        eprintln!("{}", data.describe());
+    }
+    let data_dir = data.path;
     let batch_file = match args.eval_batch {
         EvalBatch::Test => TEST_BATCH,
         EvalBatch::Train => TRAINING_BATCH,
@@ -243,7 +245,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             .collect(),
     };
     let approximated = if args.approx {
-        Some(approximate(&args, graph, &data_dir)?)
+        Some(approximate(&args, graph, &search)?)
     } else {
         None
     };

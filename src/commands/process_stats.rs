@@ -19,3 +19,10 @@ pub fn peak_rss_bytes() -> Option<u64> {
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
 }
+
+/// Resets the peak resident set size to the current one (Linux: `5` into
+/// `/proc/self/clear_refs`), so the next [`peak_rss_bytes`] is the peak of one step. Returns
+/// whether it worked; where it does not, the peak stays the process's.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}

@@ -46,7 +46,7 @@ pub const TEST_BATCH: &str = "cifar10/test_batch.bin";
 pub enum BackendKind {
     /// `f64` slot vectors with exact semantics.
     Clear,
-    /// Real encryption: keygen, encrypt, evaluate, decrypt (`run` only; see `run_ckks.rs`).
+    /// Real encryption: keygen, encrypt, evaluate, decrypt (`run` only).
     Ckks,
 }
 
@@ -124,7 +124,7 @@ pub struct ProgramArgs {
     /// Weights of the same architecture instead of those the program was compiled with.
     #[arg(long)]
     pub weights: Option<PathBuf>,
-    /// Data directory (else $FHEC_DATA, else ../shared/data).
+    /// Data directory (else $FHEC_DATA, else ../shared/data, else the shipped sample).
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Threads (default: all cores).
@@ -464,6 +464,7 @@ impl ProgramArgs {
         let start = Instant::now();
         let session = ClearSession::load(&self.program, self.weights.as_deref(), &data)?;
         session.check_image_model()?;
+        eprintln!("{}", data.resolve_dir()?.describe());
         let batch = load_test_images(&data, &images)?;
         Ok(Loaded {
             session,

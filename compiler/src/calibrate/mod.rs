@@ -8,6 +8,7 @@
 //! [`Calibration`], serializes with serde and names the file and the number of images it comes
 //! from. [`Calibration::choose`] then picks each site's polynomial with [`poly::choose`].
 
+mod record;
 mod stats;
 
 use std::collections::BTreeMap;
@@ -24,6 +25,7 @@ use crate::model::Activation;
 use crate::poly::{self, CalibratedRange, Choice, ChooserOptions, Percentile, PolyError};
 use crate::reference::{ActivationMode, run_batch_with};
 
+pub use record::{CalibrationRecord, model_hash, record_path};
 pub use stats::{ABS_PERCENTILE, SiteAccumulator};
 
 /// The calibration batch, relative to the data directory: CIFAR-10 training batch 1.
@@ -54,6 +56,14 @@ pub enum CalibrateError {
         node: String,
         /// Where the calibration came from.
         source_file: String,
+    },
+    /// A calibration record is unreadable or was measured on another model.
+    #[error("{path}: {message}")]
+    Record {
+        /// The record file.
+        path: String,
+        /// What is wrong.
+        message: String,
     },
     /// No approximation could be chosen for a site.
     #[error("activation node `{node}`: {source}")]

@@ -4,4 +4,6 @@ mod cifar;
 mod data_dir;
 
 pub use cifar::{CIFAR_IMAGE_SHAPE, CifarBatch, class_names};
-pub use data_dir::{DATA_ENV_VAR, DataDirSearch};
+pub use data_dir::{
+    DATA_ENV_VAR, DataDir, DataDirSearch, DataOrigin, TEST_BATCH, shipped_sample_dir,
+};

@@ -17,7 +17,8 @@ pub struct AccuracyReport {
     pub images: usize,
     /// Images whose arg-max matches the label.
     pub correct: usize,
-    /// `correct / images`.
+    /// `correct / images` (printed to 4 decimals).
+    #[serde(serialize_with = "four_decimals")]
     pub accuracy: f64,
     /// Whether activations were replaced by their approximations (never, here).
     pub approx: bool,
@@ -100,7 +101,8 @@ impl LogitGaps {
     }
 }
 
-/// Class name → recall, kept in label order (serialized as a JSON object).
+/// Class name → recall, kept in label order (serialized as a JSON object, each recall to 4
+/// decimals: `2/3` prints as `0.6667`, not `0.6666666666666666`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClassRecall(pub Vec<(String, f64)>);
 
@@ -108,10 +110,19 @@ impl Serialize for ClassRecall {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
         for (name, recall) in &self.0 {
-            map.serialize_entry(name, recall)?;
+            map.serialize_entry(name, &rounded(*recall))?;
         }
         map.end()
     }
+}
+
+/// `value` to 4 decimals: a fraction of images, printed for a reader.
+fn rounded(value: f64) -> f64 {
+    (value * 1e4).round() / 1e4
+}
+
+fn four_decimals<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64(rounded(*value))
 }
 
 /// Index of the largest value (the first one on ties): the predicted class.

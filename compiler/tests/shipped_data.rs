@@ -1,11 +1,9 @@
-//! Checks against the shared data (the real ResNet-20 weights, CIFAR-10 and reference logits).
-//! Each test prints a notice and returns when the data directory is absent (it is present in
-//! CI at ../shared/data beside the repository, or wherever `FHEC_DATA` points).
+//! Checks against the data shipped in the repository (`models/sample`: the real ResNet-20
+//! weights, the first 100 CIFAR-10 test images and their reference logits).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use fhec_compiler::data::{CifarBatch, DATA_ENV_VAR, DataDirSearch};
+use fhec_compiler::data::{CifarBatch, DataDirSearch};
 use fhec_compiler::frontend::{build_graph, load_model};
 use fhec_compiler::graph::{TensorGraph, TensorOp};
 use fhec_compiler::model::{ModelDescription, WeightsLocation};
@@ -17,20 +15,9 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The data-directory rule as the CLI applies it from the repository root.
-fn data_search() -> Option<DataDirSearch> {
-    let search = DataDirSearch::new(None, std::env::var_os(DATA_ENV_VAR), repo_root());
-    match search.resolve() {
-        Ok(_) => Some(search),
-        Err(error) => {
-            // Written to the process's stderr directly so the test harness does not capture it.
-            let _ = writeln!(
-                std::io::stderr(),
-                "notice: skipping, shared data absent ({error})"
-            );
-            None
-        }
-    }
+/// The data-directory rule pointed at the shipped sample.
+fn data_search() -> DataDirSearch {
+    DataDirSearch::new(Some(repo_root().join("models/sample")), None, repo_root())
 }
 
 fn shipped(name: &str, search: &DataDirSearch) -> TensorGraph {
@@ -53,7 +40,7 @@ fn assert_same_network(a: &TensorGraph, b: &TensorGraph) {
 
 #[test]
 fn folding_batchnorm_reproduces_the_folded_weights_bit_for_bit() {
-    let Some(search) = data_search() else { return };
+    let search = data_search();
     let folded = shipped("resnet20.ron", &search);
     let unfolded = shipped("resnet20_bn.ron", &search);
     assert_eq!(
@@ -70,7 +57,7 @@ fn folding_batchnorm_reproduces_the_folded_weights_bit_for_bit() {
 
 #[test]
 fn the_onnx_resnet20_imports_to_the_shipped_model() {
-    let Some(search) = data_search() else { return };
+    let search = data_search();
     let shipped_path = repo_root().join("models/resnet20.ron");
     let description = ModelDescription::from_file(&shipped_path).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -95,7 +82,7 @@ fn the_onnx_resnet20_imports_to_the_shipped_model() {
 
 #[test]
 fn the_first_images_match_the_reference_logits() {
-    let Some(search) = data_search() else { return };
+    let search = data_search();
     let graph = shipped("resnet20.ron", &search);
     let batch = CifarBatch::load(
         &search.file(Path::new("cifar10/test_batch.bin")).unwrap(),
@@ -131,7 +118,7 @@ fn the_first_images_match_the_reference_logits() {
 
 #[test]
 fn graph_inputs_are_preprocessed_as_the_model_says() {
-    let Some(search) = data_search() else { return };
+    let search = data_search();
     let graph = shipped("resnet20.ron", &search);
     let TensorOp::Input(Some(pre)) = &graph.node(graph.inputs[0]).op else {
         panic!("resnet20.ron declares its normalisation")
