@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use fhec_ir::Program;
 use fhec_params::{SecurityLevel, SecurityPolicy};
-use fhec_runtime::exec::CkksSetup;
+use fhec_runtime::exec::{CkksSetup, SECRET_KEY_FILE};
 
 /// The program, the key directory and the insecure opt-in, common to the four commands.
 #[derive(clap::Args)]
@@ -52,6 +52,27 @@ impl ProgramFile {
             setup,
             security,
         })
+    }
+
+    /// `DIR/secret.key`, refused when its permissions let anyone but the owner read or write
+    /// it (as ssh refuses such a private key): a key others could read is no longer secret,
+    /// and one they could write may have been replaced.
+    pub fn secret_key_path(&self) -> anyhow::Result<PathBuf> {
+        let path = self.keys.join(SECRET_KEY_FILE);
+        #[cfg(unix)]
+        if let Ok(meta) = std::fs::metadata(&path) {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                anyhow::bail!(
+                    "{}: permissions {mode:03o} let others read or write the secret key; \
+                     refusing to use it (run `chmod 600 {}` if it was never exposed)",
+                    path.display(),
+                    path.display()
+                );
+            }
+        }
+        Ok(path)
     }
 
     /// The policy the flags ask for.

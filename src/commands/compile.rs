@@ -15,11 +15,14 @@ use anyhow::{Context, bail};
 use fhec_compiler::lower::{CompileOptions, ProgramSource, ScheduleOptions, compile};
 use fhec_compiler::passes::{PASS_NAMES, PassReport, dump_after};
 use fhec_compiler::stats::program_stats;
+use fhec_compiler::target::Target;
+use fhec_params::bootstrap::test_boot_insecure;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::approximation::calibrate_and_choose;
 use super::check::ModelArgs;
 use super::files::write_atomically;
+use super::outputs::check_outputs;
 
 /// Arguments of `fhec compile`.
 #[derive(clap::Args)]
@@ -53,7 +56,7 @@ pub struct Args {
     #[arg(long, default_value_t = 10_000)]
     calibration_images: usize,
     /// Use Chebyshev interpolants of this degree only (default: the chooser's rule).
-    #[arg(long)]
+    #[arg(long, value_parser = super::limits::parse_degree)]
     degree: Option<usize>,
     /// Interval bound = margin × the calibrated max |x| (default: the chooser's).
     #[arg(long)]
@@ -64,6 +67,47 @@ pub struct Args {
     /// The most ciphertexts one tensor may take.
     #[arg(long, default_value_t = 8)]
     max_cts: usize,
+    /// The parameter set: `n16-boot` (128-bit, the default) or an INSECURE test preset
+    /// `test-n11`, `test-n12`, `test-n13` (N = 2^11..2^13; needs --insecure).
+    #[arg(long, value_name = "NAME", conflicts_with = "unscheduled")]
+    params: Option<String>,
+    /// Accept an INSECURE test parameter set (tests only; every output says so).
+    #[arg(long, requires = "params")]
+    insecure: bool,
+}
+
+/// The ring degree (log2) of a named INSECURE test preset, `None` for the 128-bit default.
+fn preset_log_n(name: &str, insecure: bool) -> anyhow::Result<Option<u32>> {
+    let log_n = match name {
+        "n16-boot" => return Ok(None),
+        "test-n11" => 11,
+        "test-n12" => 12,
+        "test-n13" => 13,
+        _ => {
+            bail!("--params {name}: the parameter sets are n16-boot, test-n11, test-n12, test-n13")
+        }
+    };
+    if !insecure {
+        bail!(
+            "--params {name}: an INSECURE test preset (N = 2^{log_n}); give --insecure to accept it (tests only)"
+        );
+    }
+    eprintln!("WARNING: INSECURE parameters ({name}): for testing only");
+    Ok(Some(log_n))
+}
+
+/// The target of an INSECURE test preset at `log_n`, bootstrapping `slots` slots (default: all
+/// N/2).
+fn test_target(log_n: u32, slots: Option<usize>) -> anyhow::Result<Target> {
+    let max = 1usize << (log_n - 1);
+    let slots = slots.unwrap_or(max);
+    if !slots.is_power_of_two() || !(2..=max).contains(&slots) {
+        bail!("--slots {slots}: N = 2^{log_n} holds a power of two between 2 and {max}");
+    }
+    Ok(Target::new(test_boot_insecure(
+        log_n,
+        slots.trailing_zeros(),
+    ))?)
 }
 
 /// A progress bar on stderr over `len` items (hidden when stderr is not a terminal).
@@ -97,7 +141,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             bail!("--dump-after {pass}: with --unscheduled only `lower` runs");
         }
     }
+    let test_preset = match args.params.as_deref() {
+        Some(name) => preset_log_n(name, args.insecure)?,
+        None => None,
+    };
     let loaded = args.model.load()?;
+    check_outputs(&[&args.output], &[&args.model.model, &loaded.weights_path])?;
     let graph = &loaded.graph;
     let has_activations = graph
         .nodes
@@ -116,8 +165,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         (None, BTreeMap::new())
     };
+    let (target, max_slots) = match test_preset {
+        Some(log_n) => (Some(test_target(log_n, args.slots)?), 1usize << (log_n - 1)),
+        None => (None, CompileOptions::default().max_slots),
+    };
     let options = CompileOptions {
-        slots: args.slots,
+        slots: args.slots.or(target.as_ref().map(|_| max_slots)),
+        max_slots,
         max_cts: args.max_cts,
         source: Some(ProgramSource {
             model: absolute(&args.model.model),
@@ -126,7 +180,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             approximations: approximations.clone(),
         }),
         schedule: (!args.unscheduled).then(|| ScheduleOptions {
-            target: None,
+            target,
             max_rotation_keys: args.max_rotation_keys,
             memory_budget: args.memory_budget,
             dump: args.dump_after.is_some(),

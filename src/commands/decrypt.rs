@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use fhec_compiler::lower::io::descriptions;
 use fhec_compiler::reference::arg_max;
-use fhec_runtime::exec::{CkksClient, SECRET_KEY_FILE};
+use fhec_runtime::exec::CkksClient;
 use serde_json::json;
 
 use super::client_server::ProgramFile;
@@ -27,9 +27,9 @@ pub struct Args {
 
 /// Decrypts and prints the logits and class.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let secret_key = args.program.secret_key_path()?;
     let loaded = args.program.load()?;
-    let client =
-        CkksClient::read_secret_key(&loaded.setup, &args.program.keys.join(SECRET_KEY_FILE))?;
+    let client = CkksClient::read_secret_key(&loaded.setup, &secret_key)?;
     let outputs = ct_bundle::read(&args.input, loaded.setup.context())?;
     let decrypted = client.decrypt_outputs(&outputs);
     let logits = unpack_first_output(&descriptions(&loaded.program, true)?, &decrypted)?;

@@ -15,6 +15,7 @@ use serde_json::json;
 
 use super::client_server::ProgramFile;
 use super::ct_bundle;
+use super::outputs::check_outputs;
 use super::process_stats::peak_rss_bytes;
 use super::run::{ClearSession, thread_pool};
 
@@ -35,12 +36,15 @@ pub struct Args {
     #[arg(short, long)]
     output: PathBuf,
     /// Threads (default: all cores).
-    #[arg(long)]
+    #[arg(long, value_parser = super::limits::parse_threads)]
     threads: Option<usize>,
 }
 
 /// Evaluates the program on the input ciphertexts.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let mut inputs = vec![args.program.program.as_path(), args.input.as_path()];
+    inputs.extend(args.weights.as_deref());
+    check_outputs(&[&args.output], &inputs)?;
     let loaded = args.program.load()?;
     let path = args.program.program.display().to_string();
     let data = DataDirSearch::from_process(args.data.clone());

@@ -14,6 +14,8 @@ pub mod eval;
 pub mod files;
 pub mod import;
 pub mod keygen;
+pub mod limits;
+pub mod outputs;
 pub mod plain;
 pub mod process_stats;
 pub mod run;

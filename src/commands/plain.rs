@@ -64,7 +64,7 @@ pub struct Args {
     #[arg(long, default_value_t = 10_000, requires = "approx")]
     calibration_images: usize,
     /// Use Chebyshev interpolants of this degree only (default: the chooser's rule).
-    #[arg(long, requires = "approx")]
+    #[arg(long, requires = "approx", value_parser = super::limits::parse_degree)]
     degree: Option<usize>,
     /// Interval bound = margin × the calibrated max |x| (default: the chooser's).
     #[arg(long, requires = "approx")]
