@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use fhec_ir::Program;
 use fhec_params::{SecurityLevel, SecurityPolicy};
-use fhec_runtime::exec::{CkksSetup, SECRET_KEY_FILE};
+use fhec_runtime::exec::{CkksClient, CkksSetup, SECRET_KEY_FILE, check_program};
+use fhec_runtime::serialize::KeySetTag;
 
 /// The program, the key directory and the insecure opt-in, common to the four commands.
 #[derive(clap::Args)]
@@ -73,6 +74,18 @@ impl ProgramFile {
             }
         }
         Ok(path)
+    }
+
+    /// The client of `loaded` with `secret_key` (from [`Self::secret_key_path`]), and the key
+    /// set it belongs to, refused when its keys were generated for another program.
+    pub fn client<'s>(
+        &self,
+        loaded: &'s Loaded,
+        secret_key: &Path,
+    ) -> anyhow::Result<(CkksClient<'s>, KeySetTag)> {
+        let (client, key_set) = CkksClient::read_secret_key(&loaded.setup, secret_key)?;
+        check_program(secret_key, &key_set, &loaded.program, &self.program)?;
+        Ok((client, key_set))
     }
 
     /// The policy the flags ask for.

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use fhec_compiler::data::DataDirSearch;
 use fhec_compiler::lower::io::descriptions;
-use fhec_runtime::exec::CkksClient;
 
 use super::client_server::ProgramFile;
 use super::ct_bundle;
@@ -41,7 +40,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &descriptions(&loaded.program, false)?,
         batch.image(args.image),
     )?;
-    let mut client = CkksClient::read_secret_key(&loaded.setup, &secret_key)?;
+    let (mut client, key_set) = args.program.client(&loaded, &secret_key)?;
     let encrypted = client.encrypt_inputs(&loaded.program, inputs)?;
-    ct_bundle::write(&args.output, loaded.setup.context(), &encrypted)
+    ct_bundle::write(&args.output, &loaded.setup, key_set, encrypted)
 }

@@ -10,11 +10,11 @@ use std::time::Instant;
 
 use anyhow::Context;
 use fhec_compiler::data::DataDirSearch;
-use fhec_runtime::exec::{CkksBackend, EvaluationKeys, run as exec_run};
+use fhec_runtime::exec::{CkksBackend, EvaluationKeys, check_program, run as exec_run};
 use serde_json::json;
 
 use super::client_server::ProgramFile;
-use super::ct_bundle;
+use super::ct_bundle::{self, Side};
 use super::outputs::check_outputs;
 use super::process_stats::peak_rss_bytes;
 use super::run::{ClearSession, thread_pool};
@@ -53,23 +53,32 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut phases = BTreeMap::new();
     pool.install(|| -> anyhow::Result<()> {
         let start = Instant::now();
-        let keys = EvaluationKeys::read_from(
+        let keys_dir = &args.program.keys;
+        let (keys, key_set) = EvaluationKeys::read_from(
             &loaded.setup,
             &loaded.program,
-            &args.program.keys,
+            keys_dir,
             args.program.policy(),
         )?;
+        check_program(keys_dir, &key_set, &loaded.program, &args.program.program)?;
         phases.insert("read_keys_s", start.elapsed().as_secs_f64());
         let start = Instant::now();
         let mut backend = CkksBackend::new(&loaded.setup, &keys)
             .with_context(|| format!("{path}: backend set-up"))?;
         phases.insert("backend_setup_s", start.elapsed().as_secs_f64());
-        let inputs = ct_bundle::read(&args.input, loaded.setup.context())?;
+        let inputs = ct_bundle::read(
+            &args.input,
+            &loaded.setup,
+            &loaded.program,
+            Side::Inputs,
+            key_set,
+            keys_dir,
+        )?;
         let start = Instant::now();
         let outputs = exec_run(&loaded.program, &mut backend, inputs, &session.plaintexts())
             .with_context(|| format!("{path}: evaluating {}", args.input.display()))?;
         phases.insert("eval_s", start.elapsed().as_secs_f64());
-        ct_bundle::write(&args.output, loaded.setup.context(), &outputs)?;
+        ct_bundle::write(&args.output, &loaded.setup, key_set, outputs)?;
         Ok(())
     })?;
     let summary = json!({

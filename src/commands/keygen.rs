@@ -1,7 +1,9 @@
 //! `fhec keygen program.ron --keys DIR [--force] [--insecure]`: the client's keys of a program
 //! (DESIGN §6, §7): `DIR/secret.key` (0600, never under `public/`) and `DIR/public/` (the
 //! parameters and every evaluation key the program and its bootstraps need, level-capped),
-//! which is all `fhec eval` gets. Prints a JSON summary.
+//! which is all `fhec eval` gets. Every file records a fresh random key-set id and the
+//! program's hash, which every ciphertext made under the keys carries too. Prints a JSON
+//! summary.
 //!
 //! An existing key directory is never lost by accident: it is refused unless `--force`, and even
 //! then the new keys are generated into a temporary directory beside it and only renamed into
@@ -11,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use fhec_runtime::exec::{CkksClient, PUBLIC_DIR, SECRET_KEY_FILE};
+use fhec_runtime::exec::{CkksClient, PUBLIC_DIR, SECRET_KEY_FILE, new_key_set};
 use serde_json::json;
 
 use super::client_server::ProgramFile;
@@ -43,6 +45,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .install(|| CkksClient::generate(&loaded.setup, &loaded.program))
         .with_context(|| format!("{}: key generation", args.program.program.display()))?;
     let keygen_s = start.elapsed().as_secs_f64();
+    let key_set = new_key_set(&loaded.program)?;
 
     let staging = tempfile::Builder::new()
         .prefix(".fhec-keys-")
@@ -53,8 +56,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 keys_dir.display()
             )
         })?;
-    client.write_secret_key(&staging.path().join(SECRET_KEY_FILE))?;
-    keys.write_to(&loaded.setup, &staging.path().join(PUBLIC_DIR))?;
+    client.write_secret_key(&staging.path().join(SECRET_KEY_FILE), &key_set)?;
+    keys.write_to(&loaded.setup, &staging.path().join(PUBLIC_DIR), &key_set)?;
     install(staging, keys_dir, replacing)?;
 
     let summary = json!({
