@@ -20,6 +20,11 @@ pub fn parse_degree(text: &str) -> Result<usize, String> {
     parse_bounded(text, 1, MAX_DEGREE)
 }
 
+/// A count of images (`--limit`): at least 1.
+pub fn parse_count(text: &str) -> Result<usize, String> {
+    parse_bounded(text, 1, usize::MAX)
+}
+
 fn parse_bounded(text: &str, min: usize, max: usize) -> Result<usize, String> {
     let value: usize = text
         .parse()

@@ -44,7 +44,7 @@ pub struct Args {
     #[command(flatten)]
     model: ModelArgs,
     /// Evaluate only the first N images (after `--skip`).
-    #[arg(long)]
+    #[arg(long, value_parser = super::limits::parse_count)]
     limit: Option<usize>,
     /// Skip the first N images of the evaluated batch.
     #[arg(long, default_value_t = 0)]
