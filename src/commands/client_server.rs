@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use fhec_compiler::error::{MAX_INPUT_FILE_BYTES, read_file_capped};
 use fhec_ir::Program;
 use fhec_params::{SecurityLevel, SecurityPolicy};
 use fhec_runtime::exec::{CkksClient, CkksSetup, SECRET_KEY_FILE, check_program};
@@ -98,9 +99,10 @@ impl ProgramFile {
     }
 }
 
-/// Reads a compiled program, naming the file in errors.
+/// Reads a compiled program (at most [`MAX_INPUT_FILE_BYTES`]), naming the file in errors.
 pub fn read_program(path: &Path) -> anyhow::Result<Program> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    Program::from_ron(&text).with_context(|| path.display().to_string())
+    let bytes = read_file_capped(path, MAX_INPUT_FILE_BYTES)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| anyhow::anyhow!("{}: not UTF-8 text", path.display()))?;
+    Program::from_ron(text).with_context(|| path.display().to_string())
 }
