@@ -111,6 +111,7 @@ fn no_command_writes_over_its_inputs_a_secret_key_or_into_a_key_directory() {
     let eval_to = |output: &str| eval(dir, "keys/public", "in.ct", output);
     refused(&eval_to("in.ct"), &["in.ct", "input"]);
     refused(&eval_to("program.ron"), &["program.ron", "input"]);
+    refused(&eval_to("lin.safetensors"), &["lin.safetensors", "input"]);
     refused(&eval_to("keys/public/params"), &["key directory"]);
     refused(&eval_to("/proc/out.ct"), &["/proc/out.ct", "cannot write"]);
     assert_eq!(read(&dir.join("keys/secret.key")), secret);
@@ -305,6 +306,19 @@ fn bundles_with_a_wrong_scale_duplicate_or_extra_names_are_refused() {
     refused(&eval_input("/dev/zero"), &["/dev/zero", "larger than"]);
     std::fs::write(dir.join("short.ct"), &bytes[..40]).unwrap();
     refused(&eval_input("short.ct"), &["short.ct", "truncated"]);
+
+    // The output side: decrypt checks the outputs' types as eval checks the inputs'.
+    success(&eval_input("in.ct"));
+    let mut outputs = read_bundle(&dir.join("out.ct"), setup.context(), 8).unwrap();
+    outputs.ciphertexts.values_mut().next().unwrap().scale = 2f64.powi(200);
+    write_bundle(&dir.join("scaled_out.ct"), setup.context(), &outputs).unwrap();
+    refused(
+        &insecure(
+            dir,
+            &["decrypt", "program.ron", "--keys", "keys", "scaled_out.ct"],
+        ),
+        &["scaled_out.ct", "scale"],
+    );
 }
 
 #[test]
@@ -410,4 +424,40 @@ fn absurd_numbers_and_sizes_are_refused_at_once() {
         ),
         &["n99", "test-n12"],
     );
+}
+
+#[test]
+fn errors_state_their_cause_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    tiny_program(dir);
+    for args in [
+        &["check", "nothere.ron"][..],
+        &[
+            "decrypt",
+            "program.ron",
+            "--keys",
+            "nothere",
+            "out.ct",
+            "--insecure",
+        ],
+        &[
+            "eval",
+            "program.ron",
+            "--keys",
+            "nothere",
+            "in.ct",
+            "-o",
+            "o.ct",
+            "--insecure",
+        ],
+    ] {
+        let stderr = failure(&fhec_in(dir, args));
+        assert_eq!(
+            stderr.matches("No such file").count(),
+            1,
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(stderr.matches("error:").count(), 1, "{args:?}: {stderr}");
+    }
 }

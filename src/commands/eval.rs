@@ -5,11 +5,12 @@
 //! Prints a JSON summary with the time of each phase and the peak RSS.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
 use fhec_compiler::data::DataDirSearch;
+use fhec_compiler::lower::io::program_source;
 use fhec_runtime::exec::{CkksBackend, EvaluationKeys, check_program, run as exec_run};
 use serde_json::json;
 
@@ -42,10 +43,17 @@ pub struct Args {
 
 /// Evaluates the program on the input ciphertexts.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let mut inputs = vec![args.program.program.as_path(), args.input.as_path()];
-    inputs.extend(args.weights.as_deref());
-    check_outputs(&[&args.output], &inputs)?;
     let loaded = args.program.load()?;
+    // Every file eval reads: the program, the ciphertexts, the weights and model it binds.
+    let source = program_source(&loaded.program).ok();
+    let recorded = source
+        .iter()
+        .flat_map(|s| [PathBuf::from(&s.model), PathBuf::from(&s.weights)]);
+    let mut inputs: Vec<PathBuf> = vec![args.program.program.clone(), args.input.clone()];
+    inputs.extend(args.weights.clone());
+    inputs.extend(recorded);
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    check_outputs(&[&args.output], &inputs)?;
     let path = args.program.program.display().to_string();
     let data = DataDirSearch::from_process(args.data.clone());
     let session = ClearSession::load(&args.program.program, args.weights.as_deref(), &data)?;

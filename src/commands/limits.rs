@@ -22,7 +22,10 @@ pub fn parse_degree(text: &str) -> Result<usize, String> {
 
 /// A count of images (`--limit`): at least 1.
 pub fn parse_count(text: &str) -> Result<usize, String> {
-    parse_bounded(text, 1, usize::MAX)
+    match parse_bounded(text, 1, usize::MAX) {
+        Err(_) if text == "0" => Err("must be at least 1".into()),
+        other => other,
+    }
 }
 
 fn parse_bounded(text: &str, min: usize, max: usize) -> Result<usize, String> {
