@@ -81,13 +81,13 @@ fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// The error and its causes on one line, `: `-separated, leaving out a cause whose text the
-/// line already ends with (errors that print their cause in their own message).
+/// The error and its causes on one line, each cause once: many errors already print their
+/// source, which the chain then repeats.
 fn one_line(err: &anyhow::Error) -> String {
     let mut line = String::new();
     for cause in err.chain() {
         let text = cause.to_string();
-        if line.ends_with(&text) {
+        if line.contains(&text) {
             continue;
         }
         if !line.is_empty() {

@@ -19,6 +19,8 @@ pub mod eval_progress;
 pub mod files;
 pub mod import;
 pub mod keygen;
+pub mod limits;
+pub mod outputs;
 pub mod plain;
 pub mod process_stats;
 pub mod progress;

@@ -43,7 +43,7 @@ pub struct Args {
     #[command(flatten)]
     model: ModelArgs,
     /// Evaluate only the first N images (after `--skip`).
-    #[arg(long)]
+    #[arg(long, value_parser = super::limits::parse_count)]
     limit: Option<usize>,
     /// Skip the first N images of the evaluated batch.
     #[arg(long, default_value_t = 0)]
@@ -62,7 +62,7 @@ pub struct Args {
     #[command(flatten)]
     calibration: CalibrationArgs,
     /// Use Chebyshev interpolants of this degree only (default: the chooser's rule).
-    #[arg(long, requires = "approx")]
+    #[arg(long, requires = "approx", value_parser = super::limits::parse_degree)]
     degree: Option<usize>,
     /// Interval bound = margin × the calibrated max |x| (default: the chooser's).
     #[arg(long, requires = "approx")]
