@@ -24,9 +24,9 @@ use fhec_runtime::exec::{CkksBackend, CkksClient, CkksSetup, run_observed};
 use super::approximation::CalibrationArgs;
 use super::check::ModelArgs;
 use super::compile::{Settings, compile_model};
+use super::eval_progress::EvalProgress;
 use super::files::{read_chunks, write_atomically};
 use super::process_stats::{peak_rss_bytes, reset_peak_rss};
-use super::eval_progress::EvalProgress;
 use super::progress;
 use super::run::{ClearSession, load_test_images, thread_pool};
 

@@ -14,9 +14,9 @@ use fhec_compiler::lower::io::program_source;
 use fhec_runtime::exec::{CkksBackend, EvaluationKeys, check_program, run_observed};
 use serde_json::json;
 
-use super::eval_progress::EvalProgress;
 use super::client_server::ProgramFile;
 use super::ct_bundle::{self, Side};
+use super::eval_progress::EvalProgress;
 use super::outputs::check_outputs;
 use super::process_stats::peak_rss_bytes;
 use super::run::{ClearSession, thread_pool};

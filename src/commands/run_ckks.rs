@@ -37,8 +37,8 @@ use fhec_runtime::exec::{CkksBackend, CkksClient, CkksSetup, run_observed};
 
 use super::ckks_report::{CkksImage, OpEntry, Report, relative_precision};
 use super::eval_progress::EvalProgress;
-use super::progress;
 use super::process_stats::{peak_rss_bytes, process_cpu_ns};
+use super::progress;
 use super::run::{Args, ClearSession, DiagonalsArg, Loaded, thread_pool};
 
 /// The security label every output carries.
