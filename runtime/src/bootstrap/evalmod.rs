@@ -18,7 +18,7 @@
 //! 2^-11.3 at m = 1 for A = 2^7: invisible on random slots (coefficients ≈ 1/√N), but a slot
 //! vector with a large mean puts it into one coefficient. Two more levels compute
 //! F = s·(1 + c·s²) ≈ A·arcsin(2πs/A)/(2π) = A·(x mod 1), with c fitted so that the relative
-//! error over |f| ≤ 2^-ratio is at most 0.0129·(2π·2^-ratio)⁴ (2^-23.8 at ratio 2^7; the
+//! error over |f| ≤ 2^-ratio is at most 0.0129·(2π·2^-ratio)⁴ (2^-23.7 at ratio 2^7; the
 //! Taylor coefficient would leave 2^-21.2). See [`arcsine_coefficient`].
 //!
 //! **Levels**: ⌈log2(d + 1)⌉ for p (the Chebyshev evaluator's exact depth) plus r, plus 2 for
