@@ -6,7 +6,8 @@
 //!
 //! In CI each target runs [`DEFAULT_CASES`] cases, a few seconds in all. For a long run set
 //! `FHEC_FUZZ_CASES` (e.g. `FHEC_FUZZ_CASES=200000 cargo test --release --test fuzz_parsers`);
-//! `FHEC_FUZZ_TARGET=bundle` runs one target only. docs/security.md records the long runs.
+//! `FHEC_FUZZ_TARGET=bundle` runs one target only; `FHEC_FUZZ_SECONDS=600` repeats rounds of
+//! cases, each from its own seed, for at least that long. docs/security.md records the long runs.
 
 mod cli_common;
 mod reliability_support;
@@ -26,7 +27,7 @@ use fhec_runtime::serialize::{
     CiphertextBundle, HEADER_LEN, Header, KeySetTag, bundle_from_bytes, from_bytes, write_bundle,
 };
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 /// Cases per target in CI.
 const DEFAULT_CASES: u32 = 256;
@@ -138,41 +139,62 @@ fn fuzz_with(name: &str, seed: &[u8], reseal: bool, parse: impl Fn(&[u8]) -> boo
         return;
     }
     assert!(parse(seed), "{name}: the seed file must parse");
-    let mut runner = TestRunner::new(Config {
-        cases: cases(),
-        failure_persistence: None,
-        ..Config::default()
-    });
     let start = Instant::now();
     let accepted = std::cell::Cell::new(0u64);
     let strategy = prop::collection::vec(mutation(), 1..6);
-    runner
-        .run(&strategy, |mutations| {
-            let mut bytes = seed.to_vec();
-            for mutation in &mutations {
-                apply(&mut bytes, mutation);
-            }
-            if reseal {
-                bytes = resealed(bytes);
-            }
-            let begin = Instant::now();
-            if parse(&bytes) {
-                accepted.set(accepted.get() + 1);
-            }
-            prop_assert!(
-                begin.elapsed() < MAX_PARSE,
-                "{name}: parse took {:?}",
-                begin.elapsed()
-            );
-            Ok(())
-        })
-        .unwrap_or_else(|error| panic!("{name}: {error}"));
+    // A time budget runs rounds of cases, each from its own seed, until the budget is spent.
+    let budget = seconds_budget();
+    let (mut rounds, mut total) = (0u64, 0u64);
+    loop {
+        let mut seed_bytes = [0u8; 32];
+        seed_bytes[..8].copy_from_slice(&rounds.to_le_bytes());
+        let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes);
+        let config = Config {
+            cases: cases(),
+            failure_persistence: None,
+            ..Config::default()
+        };
+        TestRunner::new_with_rng(config, rng)
+            .run(&strategy, |mutations| {
+                let mut bytes = seed.to_vec();
+                for mutation in &mutations {
+                    apply(&mut bytes, mutation);
+                }
+                if reseal {
+                    bytes = resealed(bytes);
+                }
+                let begin = Instant::now();
+                if parse(&bytes) {
+                    accepted.set(accepted.get() + 1);
+                }
+                prop_assert!(
+                    begin.elapsed() < MAX_PARSE,
+                    "{name}: parse took {:?}",
+                    begin.elapsed()
+                );
+                Ok(())
+            })
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        rounds += 1;
+        total += u64::from(cases());
+        if budget.is_none_or(|budget| start.elapsed() >= budget) {
+            break;
+        }
+    }
     eprintln!(
-        "fuzz {name}: {} cases in {:.1} s, {} mutated files accepted, 0 panics",
-        cases(),
+        "fuzz {name}: {total} cases in {:.1} s ({rounds} rounds), {} mutated files accepted, 0 panics",
         start.elapsed().as_secs_f64(),
         accepted.get()
     );
+}
+
+/// `FHEC_FUZZ_SECONDS`: keep fuzzing each target for at least this long (rounds of
+/// `FHEC_FUZZ_CASES` cases); unset, one round.
+fn seconds_budget() -> Option<Duration> {
+    std::env::var("FHEC_FUZZ_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_secs)
 }
 
 /// The tiny program, its keys (through the command line) and its context.
