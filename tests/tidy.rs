@@ -1,4 +1,4 @@
-//! Tidy checks run as ordinary tests (STYLE #1, #3, #35): every source module says what it is
+//! Tidy checks run as ordinary tests: every source module says what it is
 //! for, and the dependency directions of DESIGN §2 hold in the source, not only in Cargo.toml.
 
 use std::fs;

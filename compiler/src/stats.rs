@@ -1,4 +1,4 @@
-//! Per-layer statistics of a program (`fhec compile --stats`, issue 6 item 6).
+//! Per-layer statistics of a program (`fhec compile --stats`).
 //!
 //! Counts, per model layer and in total: key switches (every rotation offset, hoisted or
 //! not, and conjugations), of which hoisted; ciphertext × ciphertext products; ciphertext ×

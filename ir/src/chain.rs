@@ -1,5 +1,5 @@
-//! What the verifier may know about the modulus chain a program will run on (review finding
-//! 14): the bit size of every chain prime and the slot capacity of the ring.
+//! What the verifier may know about the modulus chain a program will run on: the
+//! bit size of every chain prime and the slot capacity of the ring.
 //!
 //! The IR keeps scales symbolic (`q_i`, see [`Scale`]) and has no dependency on the parameter
 //! crate, so the caller that chose the parameters (the CLI, the passes) hands these facts to

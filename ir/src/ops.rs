@@ -1,7 +1,7 @@
 //! The op table: every operation of the IR declared once.
 //!
 //! [`define_ops!`] takes one row per op (mnemonic, operand kinds, immediate, result shape,
-//! key it needs, result-type rule) grouped as STYLE #6/#14 ask, and generates the [`Opcode`]
+//! key it needs, result-type rule) grouped by what they are (data, management), and generates the [`Opcode`]
 //! enum, its mnemonic table, its shape queries, the result-type dispatch used by the builder and
 //! the verifier, and one typed [`Builder`](crate::Builder) method per op. The printer and parser
 //! read the same shape queries, so none of them can drift from the table.
@@ -302,7 +302,7 @@ define_ops! {
         /// `conjugate %a`: complex conjugation of every slot.
         Conjugate => conjugate(x: Cipher) imm None, results One, key Conjugation, rule rules::same_as_operand;
     }
-    /// Management (inserted only by dedicated passes, STYLE #14).
+    /// Management (inserted only by dedicated passes).
     Management {
         /// `rescale %a`: from level `l ≥ 1` to `l - 1`, scale divided by `q_l`.
         Rescale => rescale(x: Cipher) imm None, results One, key None, rule rules::rescale;

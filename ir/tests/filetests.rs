@@ -1,5 +1,5 @@
 //! Filetests: every `ir/tests/filetests/<kind>/*.fhir` file is one test case, run by the test
-//! function of its kind, with its own reviewed snapshot (STYLE #17–#21).
+//! function of its kind, with its own reviewed snapshot.
 //!
 //! - `test cat`: the file parses; the snapshot is the printed program; printing, parsing and
 //!   printing again gives the same text.

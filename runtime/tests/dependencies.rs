@@ -1,5 +1,5 @@
 //! No dead dependencies: every crate named under `[dependencies]` in the manifests of the
-//! runtime and of fhec-params is used by that crate's sources (review finding 24). A
+//! runtime and of fhec-params is used by that crate's sources. A
 //! dependency nothing uses still costs build time and audit surface.
 
 use std::fs;

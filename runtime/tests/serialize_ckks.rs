@@ -1,6 +1,6 @@
 //! CKKS objects in files: keys written by a client serve a server that has only the files, and
 //! what it computes decrypts back; seed-compressed ciphertexts; every object's file is pinned
-//! (STYLE #33); and objects that do not fit the parameters are refused.
+//! (golden bytes); and objects that do not fit the parameters are refused.
 
 mod ckks_support;
 

@@ -1,4 +1,4 @@
-//! Golden bytes (STYLE #33): the exact file of a small object is pinned here, so any accidental
+//! Golden bytes: the exact file of a small object is pinned here, so any accidental
 //! change of the container or of the payload primitives fails this test. An intended change
 //! bumps a version and adds a new golden file, keeping the old one to prove old files still
 //! read, or (format 1, without the key-set tag) that they are refused as what they are.

@@ -1,4 +1,4 @@
-//! Parameter-set files: every preset round-trips, its file is pinned by digest (STYLE #33), and
+//! Parameter-set files: every preset round-trips, its file is pinned by digest, and
 //! a file whose parameters do not validate or do not match its header is refused.
 
 use std::path::Path;

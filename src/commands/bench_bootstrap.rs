@@ -1,4 +1,4 @@
-//! `fhec bench bootstrap`: times one CKKS bootstrap (DESIGN §10, issue 4) and reports the
+//! `fhec bench bootstrap`: times one CKKS bootstrap (DESIGN §10) and reports the
 //! median time over repeats, levels in and out, precision in bits (mean and worst slot) on
 //! complex inputs uniform in [−1, 1] or the structured slot vector `--input` names, key generation and set-up time, evaluation-key bytes
 //! (measured and by the DESIGN §5 formula), the encoded DFT matrices' bytes and the peak

@@ -1,5 +1,5 @@
 //! Slot layouts: where every element of a C×H×W tensor lives in the slots of one or more
-//! ciphertexts of `n` slots (DESIGN §1, issue 6 item 3).
+//! ciphertexts of `n` slots (DESIGN §1).
 //!
 //! A [`Layout`] is channel-major: channels are grouped into *planes* of `plane_h × plane_w`
 //! slots, planes follow each other inside a ciphertext, and a tensor needs several ciphertexts

@@ -4,7 +4,7 @@
 //! when there is a single one); for each output ciphertext and giant step, a `plain` diagonal
 //! recipe pre-rotated by `−g` and a `mul_plain` per term, their sum, one `rotate` by `g`; the
 //! giant steps summed, then the bias as an `add_plain` recipe. Everything stays at the input's
-//! level: no rescale is emitted (management ops belong to the levels pass, STYLE #14). The
+//! level: no rescale is emitted (management ops belong to the levels pass). The
 //! diagonals are encoded at `weight_scale`, so outputs have scale `input scale · weight_scale`
 //! and the caller (or the levels pass) chooses e.g. `q_l` to make a later rescale exact.
 

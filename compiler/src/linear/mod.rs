@@ -1,7 +1,7 @@
 //! Linear layers as one mechanism: every linear tensor operation (convolution of any stride,
 //! padding and groups, average pooling, global average pooling, fully connected, layout change)
 //! is a sparse matrix from input slots to output slots, lowered by its non-zero generalised
-//! diagonals with baby-step giant-step and hoisted rotations (issue 6 item 4).
+//! diagonals with baby-step giant-step and hoisted rotations.
 //!
 //! - [`op`]: the tensor-level operations and their entries ([`LinearOp`], [`MapKind`]);
 //! - [`map`]: an operation between two [`Layout`](crate::layout::Layout)s and its diagonals

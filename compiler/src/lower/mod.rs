@@ -1,5 +1,5 @@
 //! Whole-graph lowering: a validated tensor graph (BatchNorm folded) and the approximation of
-//! each activation become one HE IR [`Program`] (DESIGN §1, issue 6).
+//! each activation become one HE IR [`Program`] (DESIGN §1).
 //!
 //! [`compile`] is the entry point. In order:
 //!
@@ -13,7 +13,7 @@
 //! 5. the verifier.
 //!
 //! The lowered program is the *unscheduled* form: no rescale, level drop, bootstrap or free
-//! (STYLE #14), and every value is typed at one placeholder level
+//! (management ops belong to the passes), and every value is typed at one placeholder level
 //! ([`CompileOptions::level`]) and scale 1. Exact symbolic scales cannot be kept without
 //! rescales (each degree-247 activation raises the scale to its 256th power, which overflows
 //! the exponents after four activations), so the levels pass assigns levels and exact scales

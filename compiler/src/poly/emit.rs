@@ -2,7 +2,7 @@
 //!
 //! The circuit of [`ActivationApprox::circuit`] is emitted op for op (`add`, `sub`, `mul`,
 //! `mul_const`, `add_const`), all at the input's level and without any rescale, level drop or
-//! relinearisation bookkeeping: only the levels pass inserts management ops (STYLE #14).
+//! relinearisation bookkeeping: only the levels pass inserts management ops.
 //!
 //! What the IR's exact-scale typing implies here, and what the levels pass must know:
 //!

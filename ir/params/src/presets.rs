@@ -1,4 +1,4 @@
-//! Named parameter sets, named by shape (`N<logN>_QP<bits>`, STYLE #24).
+//! Named parameter sets, named by shape (`N<logN>_QP<bits>`).
 //!
 //! The secure presets are all checked against the HE-standard 128-bit bound (OpenFHE's table for
 //! ternary secrets, see [`crate::security`]) by a unit test; the `TEST_*` presets are small,
@@ -53,7 +53,7 @@ pub fn n15_qp838() -> CkksParamsLiteral {
     literal(15, repeat(58, 45, 14), vec![50, 50, 50], 5, 45)
 }
 
-/// N = 2^16, log QP ≈ 1740 (bound 1747): the benchmark set of DESIGN §10 and issue 3.
+/// N = 2^16, log QP ≈ 1740 (bound 1747): the benchmark set of DESIGN §10.
 /// q0 of 60 bits, 24 primes of 50 bits (depth 24), scale 2^50, dnum 3 (digits of 9, 8 and 8
 /// primes, the largest 460 bits), special primes 8 × 60 bits (480 bits ≥ 460).
 /// Same shape as the OpenFHE comparison runs (N = 2^16, depth 24, dnum 3).

@@ -2,7 +2,7 @@
 //! and ciphertexts with relinearisation), rescaling, level drops, rotations (single and
 //! hoisted), conjugation, and polynomials in the Chebyshev basis ([`ChebyshevPolynomial`]).
 //!
-//! Every operation comes in three forms (STYLE #27): `op(&a, .., &mut out)` writes into an
+//! Every operation comes in three forms: `op(&a, .., &mut out)` writes into an
 //! existing ciphertext (reusing its memory), `op_new(&a, ..)` allocates the result, and
 //! `op_assign(&mut a, ..)` works in place. All three check their preconditions first and
 //! return an [`EvalError`] without touching any output when one fails; none panics on

@@ -14,12 +14,12 @@
 //!    [`PayloadError::Invalid`] naming the field. Never `unwrap` or index unchecked: the bytes
 //!    come from a file. The container has already checked that the file was made for the
 //!    parameters the caller expects (by hash); the context lets `decode` check the content
-//!    conforms to them too (STYLE #32).
+//!    conforms to them too.
 //! 4. Secret types wipe what they held: keep secret coefficients in a type that zeroizes on
 //!    drop, and wrap temporary secret buffers in `zeroize::Zeroizing`.
-//! 5. Add a round-trip test and a golden test pinning the bytes (STYLE #33).
+//! 5. Add a round-trip test and a golden test pinning the bytes.
 //!
-//! # Changing a format (STYLE #32)
+//! # Changing a format
 //!
 //! Never change what an existing version means. To change the layout, bump `VERSION`, keep the
 //! old decoder as `decode_v1` (the "versions" of the type are the arms of `decode`'s `match`),

@@ -1,4 +1,4 @@
-//! Shared fixtures of the CKKS tests (STYLE #30): a [`TestContext`] per parameter literal with
+//! Shared fixtures of the CKKS tests: a [`TestContext`] per parameter literal with
 //! keys and helpers, the list of literals the tests loop over, and precision reporting.
 //!
 //! The default literals are the small insecure test presets (labelled as such by their name);

@@ -716,8 +716,8 @@ mod tests {
         }
     }
 
-    /// The N16_BOOT preset's keys, level-capped and seed-compressed, stay within issue 4's
-    /// 2 GB at 2^14 and 2^15 slots (1.89 GB each with chained giants split under the budget;
+    /// The N16_BOOT preset's keys, level-capped and seed-compressed, stay within the
+    /// 2 GB budget at 2^14 and 2^15 slots (1.89 GB each with chained giants split under the budget;
     /// 2.95 and 3.15 GB with one key per giant), and rotations map to distinct Galois elements.
     #[test]
     fn bootstrap_plan_of_the_preset() {
