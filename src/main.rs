@@ -48,6 +48,17 @@ enum Command {
     Decrypt(commands::decrypt::Args),
     /// Benchmarks, JSON on stdout with --json.
     Bench(commands::bench::BenchArgs),
+    /// Work with run reports (`fhec report merge`).
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+/// `fhec report ...`.
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Join the reports of `fhec run --backend ckks` over disjoint image ranges of one program
+    /// into one report, and print its summary.
+    Merge(commands::ckks_report::MergeArgs),
 }
 
 /// Runs one subcommand.
@@ -66,16 +77,17 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Eval(args) => commands::eval::run(args),
         Command::Decrypt(args) => commands::decrypt::run(args),
         Command::Bench(args) => commands::bench::run(args),
+        Command::Report(ReportCommand::Merge(args)) => commands::ckks_report::merge(args),
     }
 }
 
-/// The error and its causes on one line, `: `-separated, leaving out a cause whose text the
-/// line already ends with (errors that print their cause in their own message).
+/// The error and its causes on one line, each cause once: many errors already print their
+/// source, which the chain then repeats.
 fn one_line(err: &anyhow::Error) -> String {
     let mut line = String::new();
     for cause in err.chain() {
         let text = cause.to_string();
-        if line.ends_with(&text) {
+        if line.contains(&text) {
             continue;
         }
         if !line.is_empty() {

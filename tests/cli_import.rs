@@ -53,3 +53,47 @@ fn an_imported_model_checks_with_its_own_weights() {
         "{out}"
     );
 }
+
+#[test]
+fn import_never_overwrites_its_input_or_a_good_pair_with_a_bad_one() {
+    let data = sample_data();
+    let dir = tempfile::tempdir().unwrap();
+    let onnx = dir.path().join("c.onnx");
+    std::fs::copy(data.join("resnet20/resnet20.onnx"), &onnx).unwrap();
+    let original = std::fs::read(&onnx).unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["import", "c.onnx"];
+        all.extend_from_slice(args);
+        fhec_in(dir.path(), &all)
+    };
+    for args in [
+        &["-o", "c.onnx"][..],
+        &["-o", "r.ron", "--weights-out", "c.onnx"],
+        &["-o", "r.ron", "--weights-out", "./r.ron"],
+    ] {
+        let err = failure(&run(args));
+        assert!(
+            err.contains("overwrite the input") || err.contains("named twice"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(std::fs::read(&onnx).unwrap(), original);
+    assert!(!dir.path().join("r.ron").exists());
+
+    success(&run(&["-o", "r.ron"]));
+    let ron = std::fs::read(dir.path().join("r.ron")).unwrap();
+    let weights = std::fs::read(dir.path().join("r.safetensors")).unwrap();
+    for (mean, std) in [
+        ("0,0,0", "0,0,0"),
+        ("nan,0,0", "1,1,1"),
+        ("0,0,0", "1,inf,1"),
+    ] {
+        let err = failure(&run(&["-o", "r.ron", "--mean", mean, "--std", std]));
+        assert!(err.contains("r.ron"), "{err}");
+    }
+    assert_eq!(std::fs::read(dir.path().join("r.ron")).unwrap(), ron);
+    assert_eq!(
+        std::fs::read(dir.path().join("r.safetensors")).unwrap(),
+        weights
+    );
+}

@@ -113,3 +113,39 @@ fn plain_without_data_fails_clearly() {
         "{err}"
     );
 }
+
+#[test]
+fn plain_counts_the_images_whose_logit_gap_is_small() {
+    let data = sample_data();
+    let report = plain_with(
+        "models/resnet20.ron",
+        data.to_str().unwrap(),
+        &["--gap-below", "2.5,0.75"],
+    );
+    // The same counts from PyTorch's float32 logits of the same 20 images.
+    let bytes = std::fs::read(data.join("resnet20/test_logits_f32.bin")).unwrap();
+    let gaps: Vec<f64> = bytes[..20 * 40]
+        .chunks_exact(40)
+        .map(|row| {
+            let mut logits: Vec<f64> = row
+                .chunks_exact(4)
+                .map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+                .collect();
+            logits.sort_by(|a, b| b.total_cmp(a));
+            logits[0] - logits[1]
+        })
+        .collect();
+    let gaps_json = &report["logit_gaps"];
+    let below = gaps_json["below"].as_object().unwrap();
+    for (threshold, key) in [(0.75, "0.75"), (1.0, "1"), (2.5, "2.5")] {
+        let expected = gaps.iter().filter(|&&g| g < threshold).count();
+        assert_eq!(below[key], expected, "below {key}: {gaps_json}");
+    }
+    let min = gaps.iter().copied().fold(f64::INFINITY, f64::min);
+    assert!(
+        (gaps_json["min"].as_f64().unwrap() - min).abs() < 1e-3,
+        "{gaps_json}"
+    );
+    let counts: Vec<u64> = below.values().map(|v| v.as_u64().unwrap()).collect();
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{gaps_json}");
+}

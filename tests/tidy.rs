@@ -111,3 +111,32 @@ fn tidy_checks_can_fail() {
         "the tidy walker found no sources: {files:?}"
     );
 }
+
+/// What reads a secret key: the server's code must contain none of it.
+const SECRET_KEY_READERS: [&str; 4] = [
+    "SECRET_KEY_FILE",
+    "read_secret_key",
+    "secret_key_path",
+    "CkksClient",
+];
+
+fn mentions_secret_key_readers(file: &str) -> Vec<&'static str> {
+    let text = fs::read_to_string(root().join(file)).unwrap();
+    SECRET_KEY_READERS
+        .into_iter()
+        .filter(|token| text.contains(token))
+        .collect()
+}
+
+#[test]
+fn eval_never_reads_a_secret_key() {
+    // `fhec eval` is the server: it gets `DIR/public` only (DESIGN §6). The CLI test
+    // `eval_never_opens_a_secret_key` runs it beside garbage secret keys; this keeps the code
+    // path free of the functions that would read one.
+    for file in ["src/commands/eval.rs", "src/commands/ct_bundle.rs"] {
+        let found = mentions_secret_key_readers(file);
+        assert!(found.is_empty(), "{file} mentions {found:?}");
+    }
+    // The check can fail: the client's decrypt reads the secret key.
+    assert!(!mentions_secret_key_readers("src/commands/decrypt.rs").is_empty());
+}

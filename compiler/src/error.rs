@@ -90,6 +90,25 @@ pub enum FrontendError {
         /// The weights file.
         weights: PathBuf,
     },
+    /// A weight tensor holds NaN or an infinity.
+    #[error(
+        "{weights}: tensor `{tensor}` (node `{node}` of {path}) holds {value} at index {index}; \
+         weights must be finite"
+    )]
+    WeightNotFinite {
+        /// The model file.
+        path: PathBuf,
+        /// The node.
+        node: String,
+        /// The tensor name.
+        tensor: String,
+        /// The first non-finite value's index.
+        index: usize,
+        /// That value.
+        value: f32,
+        /// The weights file.
+        weights: PathBuf,
+    },
     /// A safetensors file is truncated or corrupt.
     #[error("{path}: not a valid safetensors file: {message}")]
     Safetensors {
@@ -168,7 +187,42 @@ impl FrontendError {
     }
 }
 
-/// Reads a whole file, naming it in the error.
+/// The largest input file any reader accepts (model descriptions, weights, ONNX, data
+/// batches): far above any real model this tool compiles, far below what would exhaust memory.
+pub const MAX_INPUT_FILE_BYTES: u64 = 1 << 30;
+
+/// The largest model description (RON text) accepted: thousands of nodes fit in a few MiB.
+pub const MAX_DESCRIPTION_BYTES: u64 = 64 << 20;
+
+/// Reads a whole file of at most [`MAX_INPUT_FILE_BYTES`], naming it in the error.
 pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| FrontendError::io(path, e))
+    read_file_capped(path, MAX_INPUT_FILE_BYTES)
+}
+
+/// Reads a whole file of at most `max` bytes, refusing a larger one before reading it (by its
+/// length) or while reading it (a device or pipe that never ends), naming it in the error.
+pub fn read_file_capped(path: &std::path::Path, max: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let too_large = || {
+        FrontendError::io(
+            path,
+            std::io::Error::other(format!("larger than the {max}-byte limit for this file")),
+        )
+    };
+    let file = std::fs::File::open(path).map_err(|e| FrontendError::io(path, e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| FrontendError::io(path, e))?
+        .len();
+    if len > max {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| FrontendError::io(path, e))?;
+    if bytes.len() as u64 > max {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }

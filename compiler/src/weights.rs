@@ -43,6 +43,13 @@ pub enum WeightLookupError {
     Missing,
     /// The tensor is not float32; holds the dtype found.
     Dtype(String),
+    /// The tensor holds NaN or an infinity: the first such value and its index.
+    NonFinite {
+        /// Row-major index of the value.
+        index: usize,
+        /// The value.
+        value: f32,
+    },
 }
 
 impl WeightFile {
@@ -86,7 +93,8 @@ impl WeightFile {
         self.tensors.keys().map(String::as_str).collect()
     }
 
-    /// Takes a float32 tensor by name.
+    /// Takes a float32 tensor by name; NaN and infinities are refused (they would make every
+    /// result NaN, reported as a class and a precision without a word).
     pub fn get(&self, name: &str) -> Result<WeightTensor, WeightLookupError> {
         let stored = self.tensors.get(name).ok_or(WeightLookupError::Missing)?;
         if stored.dtype != Dtype::F32 {
@@ -96,7 +104,10 @@ impl WeightFile {
             .bytes
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
+            .collect::<Vec<f32>>();
+        if let Some((index, &value)) = data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(WeightLookupError::NonFinite { index, value });
+        }
         Ok(WeightTensor {
             shape: stored.shape.clone(),
             data,
@@ -106,6 +117,12 @@ impl WeightFile {
 
 /// Writes named float32 tensors to a safetensors file.
 pub fn write_safetensors(path: &Path, tensors: &[(String, WeightTensor)]) -> Result<()> {
+    let out = safetensors_bytes(path, tensors)?;
+    std::fs::write(path, out).map_err(|e| FrontendError::io(path, e))
+}
+
+/// The bytes of a safetensors file of named float32 tensors; `path` names it in errors.
+pub fn safetensors_bytes(path: &Path, tensors: &[(String, WeightTensor)]) -> Result<Vec<u8>> {
     let bytes: Vec<Vec<u8>> = tensors
         .iter()
         .map(|(_, t)| t.data.iter().flat_map(|v| v.to_le_bytes()).collect())
@@ -123,6 +140,5 @@ pub fn write_safetensors(path: &Path, tensors: &[(String, WeightTensor)]) -> Res
                 .map_err(|e| invalid(format!("tensor `{name}`: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    let out = safetensors::serialize(views, None).map_err(|e| invalid(e.to_string()))?;
-    std::fs::write(path, out).map_err(|e| FrontendError::io(path, e))
+    safetensors::serialize(views, None).map_err(|e| invalid(e.to_string()))
 }

@@ -362,3 +362,86 @@ fn sizes_that_overflow_or_exceed_the_limit_are_refused_by_name() {
         "{message}"
     );
 }
+
+/// The test model with a non-square 8×6 input and a 3×1 first kernel (padding 1 makes its
+/// output 8×8 again), and its hand-written description with the same shapes.
+fn non_square_model() -> (Vec<u8>, ModelDescription) {
+    let kernel = random_tensors(5, &[("c1.w".to_owned(), vec![4, 3, 3, 1])]);
+    let bytes = edited_model(|graph| {
+        graph.input[0] = value_info("input", &[None, Some(3), Some(8), Some(6)]);
+        let c1 = graph
+            .initializer
+            .iter_mut()
+            .find(|t| t.name == "c1.w")
+            .unwrap();
+        c1.dims = vec![4, 3, 3, 1];
+        c1.raw_data = kernel[0]
+            .1
+            .data
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        c1.float_data.clear();
+        let conv = graph.node.iter_mut().find(|n| n.name == "conv1").unwrap();
+        conv.attribute[0] = ints("kernel_shape", &[3, 1]);
+    });
+    let text = HAND_WRITTEN.replace("shape: [3, 8, 8]", "shape: [3, 8, 6]");
+    let hand = ModelDescription::from_ron(&text, Path::new("hand.ron")).unwrap();
+    (bytes, hand)
+}
+
+#[test]
+fn non_square_inputs_and_kernels_keep_height_and_width_apart() {
+    let (bytes, hand) = non_square_model();
+    let imported = import_onnx_bytes(&bytes, Path::new("m.onnx"), &options()).expect("import");
+    assert_eq!(
+        imported.description.inputs, hand.inputs,
+        "input is 8 high, 6 wide"
+    );
+    let kernel = imported.tensors.iter().find(|(n, _)| n == "c1.w").unwrap();
+    assert_eq!(kernel.1.shape, vec![4, 3, 3, 1], "kernel is 3 high, 1 wide");
+
+    let dir = tempfile::tempdir().unwrap();
+    let weights = write_weights(dir.path(), "imported.safetensors", &imported.tensors);
+    let model_path = dir.path().join("imported.ron");
+    let graph = build_graph(
+        &imported.description,
+        &model_path,
+        &WeightFile::load(&weights).unwrap(),
+    )
+    .unwrap();
+    let map = tensor_map(&imported.tensors);
+    let pixels: Vec<f32> = random_pixels(7, 3 * 48).iter().map(|p| p / 255.0).collect();
+    let input = ArrayD::from_shape_vec(IxDyn(&[3, 8, 6]), pixels.clone()).unwrap();
+    let got: Vec<f32> = forward(&graph, &[input]).unwrap().iter().copied().collect();
+    assert_close(&got, &naive_forward(&hand, &map, &pixels), 1e-4);
+
+    // A kernel_shape attribute that swaps height and width is refused against the weight.
+    let swapped = edited_model(|graph| {
+        let conv = graph.node.iter_mut().find(|n| n.name == "conv1").unwrap();
+        conv.attribute[0] = ints("kernel_shape", &[3, 1]);
+    });
+    let error = import_onnx_bytes(&swapped, Path::new("m.onnx"), &options()).unwrap_err();
+    assert!(error.to_string().contains("kernel_shape"), "{error}");
+}
+
+#[test]
+fn non_square_pools_are_refused_by_name() {
+    for (attribute, values) in [("kernel_shape", [2, 1]), ("strides", [2, 1])] {
+        let bytes = edited_model(|graph| {
+            let pool = graph.node.iter_mut().find(|n| n.name == "pool").unwrap();
+            let at = pool
+                .attribute
+                .iter()
+                .position(|a| a.name == attribute)
+                .unwrap();
+            pool.attribute[at] = ints(attribute, &values);
+        });
+        let error = import_onnx_bytes(&bytes, Path::new("m.onnx"), &options()).unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains("node `pool`") && message.contains(attribute),
+            "{message}"
+        );
+    }
+}

@@ -53,7 +53,9 @@ pub use ops::{
 };
 pub use parser::{MAX_VALUE_NUMBER, ParseError, parse, parse_with_lines};
 pub use printer::{TYPE_COLUMN, inst_line, inst_text};
-pub use program::{BootstrapSpec, FORMAT_VERSION, GraphHash, InstData, KeySet, Metadata, Program};
+pub use program::{
+    BootstrapSpec, FORMAT_VERSION, GraphHash, InstData, KeySet, Layer, Metadata, Program,
+};
 pub use recipe::{PlaintextSource, Recipe, RecipeError, Selector, is_identifier};
 pub use ron_io::RonError;
 pub use rules::{RuleCtx, RuleInput};

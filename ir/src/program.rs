@@ -115,6 +115,17 @@ pub struct BootstrapSpec {
     pub output_scale: Scale,
 }
 
+/// One model layer: a node of the source model that emitted instructions. An instruction's
+/// [`InstData::layer`] indexes [`Metadata::layers`], so that reports can name the layer
+/// where time or precision goes.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Layer {
+    /// The node name (or `<node> (output)` for the output instructions).
+    pub name: String,
+    /// The node's operation (`Conv2d`, `Relu`, ...).
+    pub op: String,
+}
+
 /// Facts about the artifact rather than the computation.
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
 pub struct Metadata {
@@ -133,6 +144,10 @@ pub struct Metadata {
     /// beside the measured peak.
     #[serde(default)]
     pub predicted_peak_bytes: Option<u64>,
+    /// The model layers the instructions' `layer` fields index (empty for programs not
+    /// lowered from a model).
+    #[serde(default)]
+    pub layers: Vec<Layer>,
 }
 
 impl Default for Metadata {
@@ -143,6 +158,7 @@ impl Default for Metadata {
             params: None,
             source: None,
             predicted_peak_bytes: None,
+            layers: Vec::new(),
         }
     }
 }

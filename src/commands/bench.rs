@@ -48,7 +48,7 @@ struct CkksBenchArgs {
     #[arg(long, default_value_t = 16)]
     log_n: u32,
     /// Threads of the rayon pool (default: all cores).
-    #[arg(long)]
+    #[arg(long, value_parser = super::limits::parse_threads)]
     threads: Option<usize>,
     /// Timed repetitions of every operation.
     #[arg(long, default_value_t = 5)]

@@ -35,7 +35,7 @@ pub struct BootstrapBenchArgs {
     #[arg(long)]
     slots: Option<usize>,
     /// Threads of the rayon pool (default: all cores).
-    #[arg(long)]
+    #[arg(long, value_parser = super::limits::parse_threads)]
     threads: Option<usize>,
     /// Timed bootstraps (the median is reported).
     #[arg(long, default_value_t = 3)]

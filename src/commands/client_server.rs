@@ -5,9 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use fhec_compiler::error::{MAX_INPUT_FILE_BYTES, read_file_capped};
 use fhec_ir::Program;
 use fhec_params::{SecurityLevel, SecurityPolicy};
-use fhec_runtime::exec::CkksSetup;
+use fhec_runtime::exec::{CkksClient, CkksSetup, SECRET_KEY_FILE, check_program};
+use fhec_runtime::serialize::KeySetTag;
 
 /// The program, the key directory and the insecure opt-in, common to the four commands.
 #[derive(clap::Args)]
@@ -54,6 +56,39 @@ impl ProgramFile {
         })
     }
 
+    /// `DIR/secret.key`, refused when its permissions let anyone but the owner read or write
+    /// it (as ssh refuses such a private key): a key others could read is no longer secret,
+    /// and one they could write may have been replaced.
+    pub fn secret_key_path(&self) -> anyhow::Result<PathBuf> {
+        let path = self.keys.join(SECRET_KEY_FILE);
+        #[cfg(unix)]
+        if let Ok(meta) = std::fs::metadata(&path) {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                anyhow::bail!(
+                    "{}: permissions {mode:03o} let others read or write the secret key; \
+                     refusing to use it (run `chmod 600 {}` if it was never exposed)",
+                    path.display(),
+                    path.display()
+                );
+            }
+        }
+        Ok(path)
+    }
+
+    /// The client of `loaded` with `secret_key` (from [`Self::secret_key_path`]), and the key
+    /// set it belongs to, refused when its keys were generated for another program.
+    pub fn client<'s>(
+        &self,
+        loaded: &'s Loaded,
+        secret_key: &Path,
+    ) -> anyhow::Result<(CkksClient<'s>, KeySetTag)> {
+        let (client, key_set) = CkksClient::read_secret_key(&loaded.setup, secret_key)?;
+        check_program(secret_key, &key_set, &loaded.program, &self.program)?;
+        Ok((client, key_set))
+    }
+
     /// The policy the flags ask for.
     pub fn policy(&self) -> SecurityPolicy {
         if self.insecure {
@@ -64,9 +99,10 @@ impl ProgramFile {
     }
 }
 
-/// Reads a compiled program, naming the file in errors.
+/// Reads a compiled program (at most [`MAX_INPUT_FILE_BYTES`]), naming the file in errors.
 pub fn read_program(path: &Path) -> anyhow::Result<Program> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    Program::from_ron(&text).with_context(|| path.display().to_string())
+    let bytes = read_file_capped(path, MAX_INPUT_FILE_BYTES)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| anyhow::anyhow!("{}: not UTF-8 text", path.display()))?;
+    Program::from_ron(text).with_context(|| path.display().to_string())
 }

@@ -17,10 +17,13 @@ use fhec_compiler::frontend::LoadedModel;
 use fhec_compiler::lower::{CompileOptions, Compiled, ProgramSource, ScheduleOptions, compile};
 use fhec_compiler::passes::{PASS_NAMES, PassReport, dump_after};
 use fhec_compiler::stats::program_stats;
+use fhec_compiler::target::Target;
+use fhec_params::bootstrap::test_boot_insecure;
 
 use super::approximation::{CalibrationArgs, choose, obtain_calibration};
 use super::check::ModelArgs;
 use super::files::write_atomically;
+use super::outputs::check_outputs;
 use super::progress;
 
 /// Arguments of `fhec compile`.
@@ -54,7 +57,7 @@ pub struct Args {
     #[command(flatten)]
     calibration: CalibrationArgs,
     /// Use Chebyshev interpolants of this degree only (default: the chooser's rule).
-    #[arg(long)]
+    #[arg(long, value_parser = super::limits::parse_degree)]
     degree: Option<usize>,
     /// Interval bound = margin × the calibrated max |x| (default: the chooser's).
     #[arg(long)]
@@ -65,6 +68,47 @@ pub struct Args {
     /// The most ciphertexts one tensor may take.
     #[arg(long, default_value_t = 8)]
     max_cts: usize,
+    /// The parameter set: `n16-boot` (128-bit, the default) or an INSECURE test preset
+    /// `test-n11`, `test-n12`, `test-n13` (N = 2^11..2^13; needs --insecure).
+    #[arg(long, value_name = "NAME", conflicts_with = "unscheduled")]
+    params: Option<String>,
+    /// Accept an INSECURE test parameter set (tests only; every output says so).
+    #[arg(long, requires = "params")]
+    insecure: bool,
+}
+
+/// The ring degree (log2) of a named INSECURE test preset, `None` for the 128-bit default.
+fn preset_log_n(name: &str, insecure: bool) -> anyhow::Result<Option<u32>> {
+    let log_n = match name {
+        "n16-boot" => return Ok(None),
+        "test-n11" => 11,
+        "test-n12" => 12,
+        "test-n13" => 13,
+        _ => {
+            bail!("--params {name}: the parameter sets are n16-boot, test-n11, test-n12, test-n13")
+        }
+    };
+    if !insecure {
+        bail!(
+            "--params {name}: an INSECURE test preset (N = 2^{log_n}); give --insecure to accept it (tests only)"
+        );
+    }
+    eprintln!("WARNING: INSECURE parameters ({name}): for testing only");
+    Ok(Some(log_n))
+}
+
+/// The target of an INSECURE test preset at `log_n`, bootstrapping `slots` slots (default: all
+/// N/2).
+fn test_target(log_n: u32, slots: Option<usize>) -> anyhow::Result<Target> {
+    let max = 1usize << (log_n - 1);
+    let slots = slots.unwrap_or(max);
+    if !slots.is_power_of_two() || !(2..=max).contains(&slots) {
+        bail!("--slots {slots}: N = 2^{log_n} holds a power of two between 2 and {max}");
+    }
+    Ok(Target::new(test_boot_insecure(
+        log_n,
+        slots.trailing_zeros(),
+    ))?)
 }
 
 /// A progress bar over `len` items (`progress::bar`; hidden unless on a terminal).
@@ -92,14 +136,24 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             bail!("--dump-after {pass}: with --unscheduled only `lower` runs");
         }
     }
+    let test_preset = match args.params.as_deref() {
+        Some(name) => preset_log_n(name, args.insecure)?,
+        None => None,
+    };
     let loaded = args.model.load()?;
+    check_outputs(&[&args.output], &[&args.model.model, &loaded.weights_path])?;
+    let (target, max_slots) = match test_preset {
+        Some(log_n) => (Some(test_target(log_n, args.slots)?), 1usize << (log_n - 1)),
+        None => (None, CompileOptions::default().max_slots),
+    };
     let settings = Settings {
         degree: args.degree,
         margin: args.margin,
-        slots: args.slots,
+        slots: args.slots.or(target.as_ref().map(|_| max_slots)),
+        max_slots,
         max_cts: args.max_cts,
         schedule: (!args.unscheduled).then(|| ScheduleOptions {
-            target: None,
+            target,
             max_rotation_keys: args.max_rotation_keys,
             memory_budget: args.memory_budget,
             dump: args.dump_after.is_some(),
@@ -149,6 +203,8 @@ pub struct Settings {
     pub margin: Option<f64>,
     /// `--slots`.
     pub slots: Option<usize>,
+    /// The largest slot count the target holds (N/2).
+    pub max_slots: usize,
     /// `--max-cts`.
     pub max_cts: usize,
     /// The passes to run; `None` stops after lowering.
@@ -162,6 +218,7 @@ impl Default for Settings {
             degree: None,
             margin: None,
             slots: None,
+            max_slots: CompileOptions::default().max_slots,
             max_cts: 8,
             schedule: Some(ScheduleOptions::default()),
         }
@@ -191,6 +248,7 @@ pub fn compile_model(
     };
     let options = CompileOptions {
         slots: settings.slots,
+        max_slots: settings.max_slots,
         max_cts: settings.max_cts,
         source: Some(ProgramSource {
             model: absolute(&model.model),

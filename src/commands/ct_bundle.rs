@@ -1,103 +1,115 @@
-//! Ciphertext files of `fhec encrypt` and `fhec eval` (`in.ct`, `out.ct`): every named
-//! ciphertext of a program's inputs (or outputs) in one file (`docs/file-formats.md`).
-//!
-//! ```text
-//! magic "FHECCTB1" (8 bytes) · count u32 LE
-//! per ciphertext: name length u16 LE · name (UTF-8) · length u64 LE · a complete fhec
-//!                 Ciphertext file (96-byte header: parameter hash, checksums; payload)
-//! ```
-//!
-//! Each embedded ciphertext keeps the runtime's container, so a ciphertext made for other
-//! parameters, truncated or corrupt is refused by the runtime's reader; the framing around it
-//! is checked here (magic, lengths against the bytes present, no trailing bytes). Errors name
-//! the file and, for an embedded ciphertext, its name.
+//! Ciphertext bundles as the client and server commands use them: the runtime reads and writes
+//! the file (`fhec_runtime::serialize::bundle`, `docs/file-formats.md`); here a bundle is
+//! checked against what the command expects before anything is computed from it: the key set
+//! of the keys it meets, and exactly the program's input (or output) names, each ciphertext at
+//! its IR type (level, slots, scale). Every error names the file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
+use fhec_ir::Program;
 use fhec_runtime::ciphertext::Ciphertext;
-use fhec_runtime::context::CkksContext;
-use fhec_runtime::serialize::{from_bytes, to_bytes};
+use fhec_runtime::exec::{CkksSetup, check_ciphertext, same_key_set};
+use fhec_runtime::serialize::{CiphertextBundle, KeySetTag, read_bundle, write_bundle};
 
-use super::files::write_atomically;
+/// Which of a program's values a bundle holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The inputs (`fhec encrypt` writes them, `fhec eval` reads them).
+    Inputs,
+    /// The outputs (`fhec eval` writes them, `fhec decrypt` reads them).
+    Outputs,
+}
 
-const MAGIC: &[u8; 8] = b"FHECCTB1";
+impl Side {
+    fn name(self) -> &'static str {
+        match self {
+            Side::Inputs => "inputs",
+            Side::Outputs => "outputs",
+        }
+    }
 
-/// Writes `ciphertexts` by name to `path` (atomically).
+    /// The program's values of this side: name and IR type.
+    fn values(self, program: &Program) -> BTreeMap<String, fhec_ir::Type> {
+        let values: Vec<_> = match self {
+            Side::Inputs => program.inputs().collect(),
+            Side::Outputs => program.outputs().collect(),
+        };
+        values
+            .into_iter()
+            .filter_map(|(spec, value)| {
+                Some((spec.name.clone(), program.value_type(value)?.clone()))
+            })
+            .collect()
+    }
+}
+
+/// Writes `ciphertexts` of the key set `key_set` to `path` (atomically).
 pub fn write(
     path: &Path,
-    context: &CkksContext,
-    ciphertexts: &BTreeMap<String, Ciphertext>,
+    setup: &CkksSetup,
+    key_set: KeySetTag,
+    ciphertexts: BTreeMap<String, Ciphertext>,
 ) -> anyhow::Result<()> {
-    let hash = context.params().hash();
-    let mut bytes = Vec::new();
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&u32::try_from(ciphertexts.len())?.to_le_bytes());
-    for (name, ct) in ciphertexts {
-        let file = to_bytes(ct, &hash).with_context(|| format!("{}: {name}", path.display()))?;
-        bytes.extend_from_slice(&u16::try_from(name.len())?.to_le_bytes());
-        bytes.extend_from_slice(name.as_bytes());
-        bytes.extend_from_slice(&(file.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&file);
-    }
-    write_atomically(path, &bytes)
-}
-
-/// Reads the ciphertexts of `path`, made for `context`'s parameters.
-pub fn read(path: &Path, context: &CkksContext) -> anyhow::Result<BTreeMap<String, Ciphertext>> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    let mut cursor = Cursor {
-        bytes: &bytes,
-        path,
+    let bundle = CiphertextBundle {
+        key_set,
+        ciphertexts,
     };
-    if cursor.take(MAGIC.len())? != MAGIC {
-        bail!("{}: not an fhec ciphertext file", path.display());
-    }
-    let count = u32::from_le_bytes(cursor.array()?);
-    let hash = context.params().hash();
-    let mut ciphertexts = BTreeMap::new();
-    for _ in 0..count {
-        let name_len = u16::from_le_bytes(cursor.array()?);
-        let name = std::str::from_utf8(cursor.take(usize::from(name_len))?)
-            .with_context(|| format!("{}: a ciphertext name is not UTF-8", path.display()))?
-            .to_string();
-        let len = usize::try_from(u64::from_le_bytes(cursor.array()?))?;
-        let label = format!("{}[{name}]", path.display());
-        let ct: Ciphertext = from_bytes(cursor.take(len)?, Path::new(&label), &hash, context)?;
-        ciphertexts.insert(name, ct);
-    }
-    if !cursor.bytes.is_empty() {
-        bail!(
-            "{}: {} bytes after the last ciphertext",
-            path.display(),
-            cursor.bytes.len()
-        );
-    }
-    Ok(ciphertexts)
+    Ok(write_bundle(path, setup.context(), &bundle)?)
 }
 
-/// The unread rest of a file, refusing to read past its end.
-struct Cursor<'a> {
-    bytes: &'a [u8],
-    path: &'a Path,
-}
-
-impl<'a> Cursor<'a> {
-    fn take(&mut self, len: usize) -> anyhow::Result<&'a [u8]> {
-        if len > self.bytes.len() {
+/// Reads the `side` of `program` from `path`, refusing a bundle of another key set than
+/// `key_set` (that of `keys`), missing or extra names, or a ciphertext not of its IR type.
+pub fn read(
+    path: &Path,
+    setup: &CkksSetup,
+    program: &Program,
+    side: Side,
+    key_set: KeySetTag,
+    keys: &Path,
+) -> anyhow::Result<BTreeMap<String, Ciphertext>> {
+    let expected = side.values(program);
+    // Either side's count: a bundle of the other side gets the clearer message below.
+    let count = program.inputs().count() + program.outputs().count();
+    let max = u32::try_from(count).unwrap_or(u32::MAX);
+    let bundle = read_bundle(path, setup.context(), max)?;
+    same_key_set(path, bundle.key_set, keys, key_set)?;
+    let shown = path.display();
+    let found: BTreeSet<&String> = bundle.ciphertexts.keys().collect();
+    let wanted: BTreeSet<&String> = expected.keys().collect();
+    if found != wanted {
+        let list = |names: &BTreeSet<&String>| {
+            names
+                .iter()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let other = match side {
+            Side::Inputs => Side::Outputs,
+            Side::Outputs => Side::Inputs,
+        };
+        let other_names: BTreeSet<String> = other.values(program).into_keys().collect();
+        if found.iter().all(|name| other_names.contains(*name)) && !found.is_empty() {
             bail!(
-                "{}: truncated ({len} bytes expected, {} left)",
-                self.path.display(),
-                self.bytes.len()
+                "{shown}: holds the program's {} ({}), not its {} ({})",
+                other.name(),
+                list(&found),
+                side.name(),
+                list(&wanted)
             );
         }
-        let (head, rest) = self.bytes.split_at(len);
-        self.bytes = rest;
-        Ok(head)
+        bail!(
+            "{shown}: holds ciphertexts {}, the program's {} are {}",
+            list(&found),
+            side.name(),
+            list(&wanted)
+        );
     }
-
-    fn array<const N: usize>(&mut self) -> anyhow::Result<[u8; N]> {
-        Ok(self.take(N)?.try_into().expect("take returned N bytes"))
+    for (name, ct) in &bundle.ciphertexts {
+        let what = format!("{shown}[{name}]");
+        check_ciphertext(setup, ct, &expected[name], &what)?;
     }
+    Ok(bundle.ciphertexts)
 }

@@ -6,11 +6,10 @@ use std::path::PathBuf;
 
 use fhec_compiler::lower::io::descriptions;
 use fhec_compiler::reference::arg_max;
-use fhec_runtime::exec::{CkksClient, SECRET_KEY_FILE};
 use serde_json::json;
 
 use super::client_server::ProgramFile;
-use super::ct_bundle;
+use super::ct_bundle::{self, Side};
 use super::run::unpack_first_output;
 
 /// Arguments of `fhec decrypt`.
@@ -27,12 +26,25 @@ pub struct Args {
 
 /// Decrypts and prints the logits and class.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let secret_key = args.program.secret_key_path()?;
     let loaded = args.program.load()?;
-    let client =
-        CkksClient::read_secret_key(&loaded.setup, &args.program.keys.join(SECRET_KEY_FILE))?;
-    let outputs = ct_bundle::read(&args.input, loaded.setup.context())?;
+    let (client, key_set) = args.program.client(&loaded, &secret_key)?;
+    let outputs = ct_bundle::read(
+        &args.input,
+        &loaded.setup,
+        &loaded.program,
+        Side::Outputs,
+        key_set,
+        &secret_key,
+    )?;
     let decrypted = client.decrypt_outputs(&outputs);
     let logits = unpack_first_output(&descriptions(&loaded.program, true)?, &decrypted)?;
+    if let Some(value) = logits.iter().find(|v| !v.is_finite()) {
+        anyhow::bail!(
+            "{}: decrypts to {value}, not a number",
+            args.input.display()
+        );
+    }
     let class = arg_max(&logits);
     if args.json {
         let document = json!({"class": class, "logits": logits, "security": loaded.security});

@@ -7,10 +7,10 @@ use std::path::PathBuf;
 
 use fhec_compiler::data::DataDirSearch;
 use fhec_compiler::lower::io::descriptions;
-use fhec_runtime::exec::{CkksClient, SECRET_KEY_FILE};
 
 use super::client_server::ProgramFile;
 use super::ct_bundle;
+use super::outputs::check_outputs;
 use super::run::{load_test_images, pack_pixels};
 
 /// Arguments of `fhec encrypt`.
@@ -31,6 +31,8 @@ pub struct Args {
 
 /// Encrypts the image.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    let secret_key = args.program.secret_key_path()?;
+    check_outputs(&[&args.output], &[&args.program.program, &secret_key])?;
     let loaded = args.program.load()?;
     let data = DataDirSearch::from_process(args.data.clone());
     let batch = load_test_images(&data, &(args.image..args.image + 1))?;
@@ -39,8 +41,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &descriptions(&loaded.program, false)?,
         batch.image(args.image),
     )?;
-    let mut client =
-        CkksClient::read_secret_key(&loaded.setup, &args.program.keys.join(SECRET_KEY_FILE))?;
+    let (mut client, key_set) = args.program.client(&loaded, &secret_key)?;
     let encrypted = client.encrypt_inputs(&loaded.program, inputs)?;
-    ct_bundle::write(&args.output, loaded.setup.context(), &encrypted)
+    ct_bundle::write(&args.output, &loaded.setup, key_set, encrypted)
 }

@@ -1,14 +1,18 @@
 //! `fhec import model.onnx -o models/NAME.ron [--weights-out W]`: translate an ONNX model to a
-//! model description and a safetensors file of its initializers, then validate the pair.
+//! model description and a safetensors file of its initializers, validate the pair in memory,
+//! and only then write them (each atomically). The outputs are checked before any work: never
+//! the ONNX input, never each other.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
-use fhec_compiler::data::DataDirSearch;
-use fhec_compiler::frontend::load_model;
-use fhec_compiler::model::{Preprocess, WeightsLocation};
+use anyhow::bail;
+use fhec_compiler::frontend::build_graph;
+use fhec_compiler::model::{ModelDescription, Preprocess, WeightsLocation};
 use fhec_compiler::onnx::{ImportOptions, import_onnx};
-use fhec_compiler::weights::write_safetensors;
+use fhec_compiler::weights::{WeightFile, safetensors_bytes};
+
+use super::files::write_atomically;
+use super::outputs::check_outputs;
 
 /// Arguments of `fhec import`.
 #[derive(clap::Args)]
@@ -47,7 +51,7 @@ fn weights_reference(ron: &Path, weights: &Path) -> WeightsLocation {
     }
 }
 
-/// Imports, writes both files and checks the result loads.
+/// Imports, checks the result loads, then writes both files.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let Some(stem) = args.output.file_stem().and_then(|s| s.to_str()) else {
         bail!("{}: the output needs a file name", args.output.display());
@@ -56,6 +60,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .weights_out
         .clone()
         .unwrap_or_else(|| args.output.with_extension("safetensors"));
+    check_outputs(&[&args.output, &weights_out], &[&args.onnx])?;
     let preprocess = match (args.mean, args.std) {
         (Some(mean), Some(std)) => Some(Preprocess {
             pixel_max: args.pixel_max,
@@ -76,17 +81,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         preprocess,
     };
     let imported = import_onnx(&args.onnx, &options)?;
-    write_safetensors(&weights_out, &imported.tensors)?;
-    std::fs::write(&args.output, imported.description.to_ron())
-        .with_context(|| format!("{}: cannot write", args.output.display()))?;
-    let loaded = load_model(&args.output, None, &DataDirSearch::from_process(None))?;
+    // Validate exactly what will be written: the description as read back from its text, the
+    // weights as parsed from their bytes.
+    let weights_bytes = safetensors_bytes(&weights_out, &imported.tensors)?;
+    let text = imported.description.to_ron();
+    let description = ModelDescription::from_ron(&text, &args.output)?;
+    let weights = WeightFile::from_bytes(&weights_bytes, &weights_out)?;
+    let graph = build_graph(&description, &args.output, &weights)?;
+    write_atomically(&weights_out, &weights_bytes)?;
+    write_atomically(&args.output, text.as_bytes())?;
     eprintln!(
         "wrote {} ({} nodes) and {} ({} tensors, {} parameters)",
         args.output.display(),
         imported.description.nodes.len(),
         weights_out.display(),
         imported.tensors.len(),
-        loaded.graph.parameter_count()
+        graph.parameter_count()
     );
     Ok(())
 }

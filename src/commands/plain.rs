@@ -16,7 +16,8 @@ use fhec_compiler::data::{CIFAR_IMAGE_SHAPE, CifarBatch, DataDirSearch, TEST_BAT
 use fhec_compiler::graph::TensorGraph;
 use fhec_compiler::poly::{ActivationApprox, Method, RangeReport};
 use fhec_compiler::reference::{
-    AccuracyReport, ApproxActivations, Exact, Reference, Scalar, arg_max, load_logits,
+    AccuracyReport, ApproxActivations, Exact, GAP_THRESHOLDS, LogitGaps, Reference, Scalar,
+    arg_max, load_logits,
 };
 use serde::Serialize;
 
@@ -42,7 +43,7 @@ pub struct Args {
     #[command(flatten)]
     model: ModelArgs,
     /// Evaluate only the first N images (after `--skip`).
-    #[arg(long)]
+    #[arg(long, value_parser = super::limits::parse_count)]
     limit: Option<usize>,
     /// Skip the first N images of the evaluated batch.
     #[arg(long, default_value_t = 0)]
@@ -61,7 +62,7 @@ pub struct Args {
     #[command(flatten)]
     calibration: CalibrationArgs,
     /// Use Chebyshev interpolants of this degree only (default: the chooser's rule).
-    #[arg(long, requires = "approx")]
+    #[arg(long, requires = "approx", value_parser = super::limits::parse_degree)]
     degree: Option<usize>,
     /// Interval bound = margin × the calibrated max |x| (default: the chooser's).
     #[arg(long, requires = "approx")]
@@ -73,6 +74,10 @@ pub struct Args {
     /// faster). The model's inputs and preprocessing stay float32.
     #[arg(long, value_enum, default_value_t = Precision::F32)]
     precision: Precision,
+    /// Also count the images whose top-1/top-2 logit gap is below these values (e.g. twice
+    /// the worst logit error of an encrypted run), beside the standard ladder.
+    #[arg(long, value_delimiter = ',')]
+    gap_below: Vec<f64>,
 }
 
 /// The float type of `--precision`.
@@ -155,11 +160,15 @@ struct Scoring<'a> {
     labels: &'a [u8],
     names: &'a [String],
     reference: Option<&'a [f32]>,
+    gap_thresholds: Vec<f64>,
 }
 
 impl Scoring<'_> {
     fn score<F: Scalar>(&self, logits: &[Vec<F>]) -> AccuracyReport {
-        AccuracyReport::new(self.model, logits, self.labels, self.names, self.reference)
+        let mut report =
+            AccuracyReport::new(self.model, logits, self.labels, self.names, self.reference);
+        report.logit_gaps = LogitGaps::new(logits, &self.gap_thresholds);
+        report
     }
 }
 
@@ -229,6 +238,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         labels: &batch.labels()[images.clone()],
         names: &names,
         reference: reference.as_deref(),
+        gap_thresholds: GAP_THRESHOLDS
+            .iter()
+            .chain(&args.gap_below)
+            .copied()
+            .collect(),
     };
     let approximated = if args.approx {
         Some(approximate(&args, graph, &search)?)

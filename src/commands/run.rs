@@ -29,7 +29,7 @@ use fhec_compiler::lower::io::{descriptions, program_source, unpack};
 use fhec_compiler::lower::{IoDescription, graph_hash};
 use fhec_compiler::reference::{ApproxActivations, Reference, arg_max};
 use fhec_ir::Program;
-use fhec_runtime::exec::{ClearBackend, run as exec_run};
+use fhec_runtime::exec::{ClearBackend, Observer, run_observed};
 use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -84,9 +84,14 @@ pub struct Args {
     /// Test images to run, `a..b` or one index.
     #[arg(long, default_value = "0..8")]
     pub images: ImageRange,
-    /// Write the full JSON report here.
+    /// Write the full JSON report here (with `--backend ckks`: rewritten after every image,
+    /// so an interrupted run keeps every finished image).
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// With `--backend ckks`: continue the `--report` of an earlier run of the same program,
+    /// skipping the images it already holds.
+    #[arg(long, requires = "report")]
+    pub resume: bool,
     /// With `--backend ckks`: accept a program compiled for INSECURE parameters (tests and
     /// small experiments only; every output then says so).
     #[arg(long)]
@@ -228,9 +233,25 @@ impl ClearSession {
         plaintexts: &WeightPlaintexts,
         pixels: &[u8],
     ) -> anyhow::Result<(Vec<f64>, f64)> {
+        self.run_program_observed(plaintexts, pixels, &mut ())
+    }
+
+    /// [`Self::run_program`], showing every instruction to `observer`.
+    pub fn run_program_observed(
+        &self,
+        plaintexts: &WeightPlaintexts,
+        pixels: &[u8],
+        observer: &mut dyn Observer<Vec<f64>>,
+    ) -> anyhow::Result<(Vec<f64>, f64)> {
         let start = Instant::now();
         let inputs = self.pack_image(pixels)?;
-        let outputs = exec_run(&self.program, &mut ClearBackend, inputs, plaintexts)?;
+        let outputs = run_observed(
+            &self.program,
+            &mut ClearBackend,
+            inputs,
+            plaintexts,
+            observer,
+        )?;
         let logits = self.unpack_logits(&outputs)?;
         Ok((logits, start.elapsed().as_secs_f64()))
     }
@@ -461,6 +482,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if args.insecure {
         bail!("--insecure only applies to --backend ckks");
+    }
+    if args.resume {
+        bail!("--resume only applies to --backend ckks (the clear backend is fast to rerun)");
     }
     let Loaded {
         session,

@@ -102,6 +102,14 @@ impl<'a> GraphBuilder<'a> {
                 found,
                 weights: self.weights.path().to_owned(),
             },
+            WeightLookupError::NonFinite { index, value } => FrontendError::WeightNotFinite {
+                path: self.path.to_owned(),
+                node: node.to_owned(),
+                tensor: tensor.to_owned(),
+                index,
+                value,
+                weights: self.weights.path().to_owned(),
+            },
         })?;
         let fits = found.shape.len() == expected.len()
             && found

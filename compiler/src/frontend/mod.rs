@@ -93,6 +93,12 @@ fn check_input(input: &crate::model::InputDescription, path: &Path) -> Result<()
                 )));
             }
         }
+        let mut constants = pre.mean.iter().chain(&pre.std).chain([&pre.pixel_max]);
+        if let Some(value) = constants.find(|v| !v.is_finite()) {
+            return Err(error(format!(
+                "preprocess constants must be finite, found {value}"
+            )));
+        }
         if pre.std.contains(&0.0) || pre.pixel_max == 0.0 {
             return Err(error(
                 "preprocess std and pixel_max must be non-zero".into(),

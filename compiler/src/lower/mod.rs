@@ -154,14 +154,9 @@ pub struct ScheduleOptions {
     pub dump: bool,
 }
 
-/// One model layer as `--stats` reports it: a graph node that emitted instructions.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct Layer {
-    /// The node name (or `<node> (output)` for the output instructions).
-    pub name: String,
-    /// The node's operation (`Conv2d`, `Relu`, ...).
-    pub op: String,
-}
+/// One model layer as `--stats` and run reports name it: a graph node that emitted
+/// instructions (recorded in the program's metadata).
+pub use fhec_ir::Layer;
 
 /// What [`compile`] produces.
 #[derive(Clone, Debug)]
@@ -280,6 +275,7 @@ pub fn compile(
         report = Some(pass_report);
         dumps.extend(pass_dumps);
     }
+    program.meta.layers = emitted.layers.clone();
     Ok(Compiled {
         program,
         layouts: plan,

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{FrontendError, Result, read_file};
+use crate::error::{FrontendError, MAX_DESCRIPTION_BYTES, Result, read_file_capped};
 
 /// The most elements a tensor read from a file may have: 2^30, 4 GiB of float32, far beyond
 /// any network fhec compiles. Shapes in model, ONNX and weight files are user data; products
@@ -118,7 +118,7 @@ fn ron_options() -> ron::Options {
 impl ModelDescription {
     /// Reads and parses a model file.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let bytes = read_file(path)?;
+        let bytes = read_file_capped(path, MAX_DESCRIPTION_BYTES)?;
         let text = String::from_utf8(bytes).map_err(|e| FrontendError::Syntax {
             path: path.to_owned(),
             line: 1,

@@ -2,8 +2,8 @@
 //! when a key budget forbids a key per offset.
 //!
 //! 1. **Canonical offsets**: on `n` slots a rotation by `k` and by `k ± n` are the same
-//!    permutation, so every offset is rewritten into `(-n/2, n/2]` (review finding 12): one
-//!    key serves both spellings. Offsets that become equal inside a hoisted group are merged.
+//!    permutation, so every offset is rewritten into `(-n/2, n/2]`: one key serves both
+//!    spellings. Offsets that become equal inside a hoisted group are merged.
 //! 2. **Budget**: with at most `max_rotation_keys` keys, the most used offsets keep their key
 //!    and every other offset is decomposed into signed powers of two, by its non-adjacent form
 //!    (`7 = 8 − 1`, fewest rotations), its same-sign binary form (`3 = 2 + 1`) or the binary
@@ -18,7 +18,8 @@
 //! The report gives the key count before and after, the offsets decomposed and the rotations
 //! the decomposition adds (each one key switch).
 
-use fhec_ir::{Immediate, KeyNeed, KeySet, Opcode, Program};
+use super::analysis::rotations::{key_set, operand_type, rotation_usage};
+use fhec_ir::{Immediate, KeyNeed, Opcode, Program};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Why no key set fits.
@@ -85,25 +86,6 @@ pub fn naf_terms(k: i32, slots: u32) -> Vec<i32> {
         .map(|t| canonical_offset(i32::try_from(t).unwrap_or(i32::MAX), slots))
         .filter(|&t| t != 0)
         .collect()
-}
-
-/// Rotation use counts per canonical offset, with the slot count each is used on.
-fn usage(program: &Program) -> BTreeMap<(u32, i32), usize> {
-    let mut uses = BTreeMap::new();
-    for (_, data) in program.instructions() {
-        if data.opcode.key() != KeyNeed::Rotation {
-            continue;
-        }
-        let Some(ty) = data.args.first().and_then(|&a| program.value_type(a)) else {
-            continue;
-        };
-        for &k in data.imm.offsets() {
-            *uses
-                .entry((ty.slots, canonical_offset(k, ty.slots)))
-                .or_insert(0) += 1;
-        }
-    }
-    uses
 }
 
 /// `k` as signed powers of two of its own sign (`-5 = -4 - 1`), largest first, canonical on
@@ -214,7 +196,7 @@ pub fn select_keys(
             .len(),
     );
     canonicalise(&mut program);
-    let uses = usage(&program);
+    let uses = rotation_usage(&program);
     let kept = match max_rotation_keys {
         Some(budget) => choose_kept(&uses, budget)?,
         None => uses.keys().copied().collect(),
@@ -245,12 +227,7 @@ fn canonicalise(program: &mut Program) {
         if data.opcode.key() != KeyNeed::Rotation {
             continue;
         }
-        let Some(slots) = data
-            .args
-            .first()
-            .and_then(|&a| program.value_type(a))
-            .map(|t| t.slots)
-        else {
+        let Some(slots) = operand_type(program, data).map(|t| t.slots) else {
             continue;
         };
         let results = data.results.clone();
@@ -355,32 +332,6 @@ fn decompose(program: &mut Program, kept: &BTreeSet<(u32, i32)>) -> Result<usize
         }
     }
     Ok(added)
-}
-
-/// The key set the program uses, each key capped at its highest level of use.
-pub fn key_set(program: &Program) -> KeySet {
-    let mut keys = KeySet::default();
-    for (_, data) in program.instructions() {
-        let Some(level) = data
-            .args
-            .first()
-            .and_then(|&a| program.value_type(a))
-            .map(|t| t.level)
-        else {
-            continue;
-        };
-        match data.opcode.key() {
-            KeyNeed::Rotation => data
-                .imm
-                .offsets()
-                .iter()
-                .for_each(|&k| keys.add_rotation(k, level)),
-            KeyNeed::Conjugation => keys.add_conjugation(level),
-            KeyNeed::Relinearization => keys.add_relinearization(level),
-            KeyNeed::None | KeyNeed::Bootstrapping => {}
-        }
-    }
-    keys
 }
 
 #[cfg(test)]

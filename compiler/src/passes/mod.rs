@@ -15,7 +15,9 @@
 //! The verifier runs on the incoming program and after every pass (unless
 //! [`PassOptions::skip_verify`]), with the chain facts when given. `docs/passes.md` describes each pass and its report.
 
+pub mod analysis;
 pub mod bootstrap;
+pub mod dataflow;
 pub mod keys;
 pub mod levels;
 pub mod memory;
@@ -230,8 +232,9 @@ fn pipeline(
 /// The bootstrap placement with the inputs at `inputs.level`, then, while bootstraps remain
 /// and [`PassOptions::max_input_level`] allows, with the inputs at each higher level in turn
 /// (a level whose result does not verify is skipped: the extra levels' primes may move
-/// scales away from Δ): the lowest input level with the fewest bootstraps.
-fn place_with_input_headroom(
+/// scales away from Δ): the lowest input level with the fewest bootstraps. Of `options`,
+/// only `max_input_level`, `bootstrap`, `chain` and `skip_verify` are read.
+pub fn place_with_input_headroom(
     program: &Program,
     inputs: &InputTypes,
     options: &PassOptions,

@@ -14,6 +14,8 @@
 //!    set and, when the program bootstraps, the bootstrapping's keys (merged with the
 //!    circuit's) and encoded DFT diagonals ([`MemoryModel::resident_bytes`]).
 
+use super::analysis::liveness::{last_uses, read_counts};
+use super::dataflow::{Dataflow, Node};
 use super::memory::MemoryModel;
 use fhec_ir::{Immediate, Inst, InstData, Opcode, Program, Value};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -46,67 +48,70 @@ pub struct ScheduleReport {
     pub frees: usize,
 }
 
-/// The dataflow graph of the non-`plain` instructions.
-struct Graph {
-    /// Non-plain, non-free instructions in incoming order.
-    nodes: Vec<Inst>,
-    /// Ciphertext producers each node waits for.
-    preds: Vec<Vec<usize>>,
-    /// Consumers of each node's results.
-    succs: Vec<Vec<usize>>,
+/// The schedule's view of the program's dataflow graph: the instructions it orders (all but
+/// `plain`s, which go right before their first reader, and `free`s, which it places itself).
+struct Schedulable<'p> {
+    dataflow: Dataflow<'p>,
+    /// The ordered nodes, in incoming order.
+    nodes: Vec<Node>,
     /// The `plain` instruction defining each plaintext value.
     plain_def: HashMap<Value, Inst>,
-    /// Number of reads of each value by nodes.
+    /// Number of reads of each value by ordered nodes.
     uses: HashMap<Value, usize>,
     /// Values read by an `output`.
     outputs: HashSet<Value>,
 }
 
-impl Graph {
-    fn new(program: &Program) -> Self {
-        let mut graph = Graph {
-            nodes: Vec::new(),
-            preds: Vec::new(),
-            succs: Vec::new(),
-            plain_def: HashMap::new(),
-            uses: HashMap::new(),
-            outputs: HashSet::new(),
-        };
-        let mut producer: HashMap<Value, usize> = HashMap::new();
-        for (inst, data) in program.instructions() {
+impl<'p> Schedulable<'p> {
+    fn new(program: &'p Program) -> Self {
+        let dataflow = Dataflow::new(program);
+        let mut nodes = Vec::new();
+        let mut plain_def = HashMap::new();
+        let mut outputs = HashSet::new();
+        for node in dataflow.nodes() {
+            let data = dataflow.data(node);
             match data.opcode {
-                Opcode::Free => continue,
+                Opcode::Free => {}
                 Opcode::Plain => {
-                    if let Some(&r) = data.results.first() {
-                        graph.plain_def.insert(r, inst);
-                    }
-                    continue;
+                    plain_def.extend(data.results.first().map(|&r| (r, dataflow.inst(node))))
                 }
-                Opcode::Output => graph.outputs.extend(&data.args),
-                _ => {}
-            }
-            let index = graph.nodes.len();
-            graph.nodes.push(inst);
-            let mut preds: Vec<usize> = data
-                .args
-                .iter()
-                .filter_map(|a| producer.get(a).copied())
-                .collect();
-            preds.sort_unstable();
-            preds.dedup();
-            for &p in &preds {
-                graph.succs[p].push(index);
-            }
-            graph.preds.push(preds);
-            graph.succs.push(Vec::new());
-            for &a in &data.args {
-                *graph.uses.entry(a).or_insert(0) += 1;
-            }
-            for &r in &data.results {
-                producer.insert(r, index);
+                Opcode::Output => {
+                    outputs.extend(&data.args);
+                    nodes.push(node);
+                }
+                _ => nodes.push(node),
             }
         }
-        graph
+        let uses = read_counts(&dataflow);
+        Schedulable {
+            dataflow,
+            nodes,
+            plain_def,
+            uses,
+            outputs,
+        }
+    }
+
+    /// Whether the scheduler orders `node` itself.
+    fn is_ordered(&self, node: Node) -> bool {
+        !matches!(
+            self.dataflow.data(node).opcode,
+            Opcode::Plain | Opcode::Free
+        )
+    }
+
+    /// The ordered nodes whose results `node` reads (it waits for them).
+    fn producers(&self, node: Node) -> Vec<Node> {
+        let mut producers = self.dataflow.producers(node);
+        producers.retain(|&p| self.is_ordered(p));
+        producers
+    }
+
+    /// The ordered nodes reading a result of `node`.
+    fn consumers(&self, node: Node) -> Vec<Node> {
+        let mut consumers = self.dataflow.consumers(node);
+        consumers.retain(|&c| self.is_ordered(c));
+        consumers
     }
 }
 
@@ -120,18 +125,25 @@ fn bytes(program: &Program, model: &MemoryModel, v: Value) -> u64 {
     program.value_type(v).map_or(0, |t| model.value_bytes(t))
 }
 
-/// The greedy order of the graph's nodes; see the module documentation.
-fn greedy_order(program: &Program, graph: &Graph, model: &MemoryModel) -> Vec<usize> {
-    let mut waiting: Vec<usize> = graph.preds.iter().map(Vec::len).collect();
-    let mut ready: BTreeSet<usize> = (0..graph.nodes.len())
-        .filter(|&i| waiting[i] == 0)
+/// The greedy order of the ordered nodes; see the module documentation.
+fn greedy_order(graph: &Schedulable, model: &MemoryModel) -> Vec<Node> {
+    let program = graph.dataflow.program();
+    let mut waiting: Vec<usize> = vec![0; graph.dataflow.len()];
+    for &node in &graph.nodes {
+        waiting[node.index()] = graph.producers(node).len();
+    }
+    let mut ready: BTreeSet<Node> = graph
+        .nodes
+        .iter()
+        .copied()
+        .filter(|node| waiting[node.index()] == 0)
         .collect();
     let mut remaining = graph.uses.clone();
     let mut encoded: HashSet<Value> = HashSet::new();
     let mut order = Vec::with_capacity(graph.nodes.len());
     while !ready.is_empty() {
-        let score = |node: usize, remaining: &HashMap<Value, usize>| -> i128 {
-            let d = data(program, graph.nodes[node]);
+        let score = |node: Node, remaining: &HashMap<Value, usize>| -> i128 {
+            let d = graph.dataflow.data(node);
             let mut freed = 0i128;
             for (i, &a) in d.args.iter().enumerate() {
                 if d.args[..i].contains(&a) {
@@ -166,7 +178,7 @@ fn greedy_order(program: &Program, graph: &Graph, model: &MemoryModel) -> Vec<us
             .expect("ready is not empty");
         ready.remove(&node);
         order.push(node);
-        let d = data(program, graph.nodes[node]);
+        let d = graph.dataflow.data(node);
         for &a in &d.args {
             if let Some(count) = remaining.get_mut(&a) {
                 *count = count.saturating_sub(1);
@@ -175,9 +187,9 @@ fn greedy_order(program: &Program, graph: &Graph, model: &MemoryModel) -> Vec<us
                 encoded.insert(a);
             }
         }
-        for &s in &graph.succs[node] {
-            waiting[s] -= 1;
-            if waiting[s] == 0 {
+        for s in graph.consumers(node) {
+            waiting[s.index()] -= 1;
+            if waiting[s.index()] == 0 {
                 ready.insert(s);
             }
         }
@@ -186,19 +198,18 @@ fn greedy_order(program: &Program, graph: &Graph, model: &MemoryModel) -> Vec<us
 }
 
 /// The full instruction order for a node order: each `plain` right before its first reader.
-fn with_plains(program: &Program, graph: &Graph, nodes: &[usize]) -> Vec<Inst> {
+fn with_plains(graph: &Schedulable, nodes: &[Node]) -> Vec<Inst> {
     let mut placed = HashSet::new();
     let mut order = Vec::with_capacity(nodes.len() + graph.plain_def.len());
     for &node in nodes {
-        let inst = graph.nodes[node];
-        for a in &data(program, inst).args {
+        for a in &graph.dataflow.data(node).args {
             if let Some(&plain) = graph.plain_def.get(a)
                 && placed.insert(plain)
             {
                 order.push(plain);
             }
         }
-        order.push(inst);
+        order.push(graph.dataflow.inst(node));
     }
     order
 }
@@ -211,15 +222,8 @@ fn frees_and_peak(
     outputs: &HashSet<Value>,
     model: &MemoryModel,
 ) -> (Vec<(usize, Value)>, u64) {
-    let mut last_use: HashMap<Value, usize> = HashMap::new();
-    for (position, &inst) in order.iter().enumerate() {
-        let d = data(program, inst);
-        for &v in d.results.iter().chain(&d.args) {
-            last_use.insert(v, position);
-        }
-    }
     let mut dies_after: HashMap<usize, Vec<Value>> = HashMap::new();
-    for (&v, &position) in &last_use {
+    for (v, position) in last_uses(program, order) {
         if !outputs.contains(&v) {
             dies_after.entry(position).or_default().push(v);
         }
@@ -247,14 +251,13 @@ fn frees_and_peak(
 
 /// Runs the pass; see the module documentation.
 pub fn schedule(mut program: Program, model: &MemoryModel) -> (Program, ScheduleReport) {
-    let graph = Graph::new(&program);
-    let incoming: Vec<usize> = (0..graph.nodes.len()).collect();
-    let incoming = with_plains(&program, &graph, &incoming);
-    let greedy = greedy_order(&program, &graph, model);
-    let greedy = with_plains(&program, &graph, &greedy);
+    let graph = Schedulable::new(&program);
+    let incoming = with_plains(&graph, &graph.nodes);
+    let greedy = with_plains(&graph, &greedy_order(&graph, model));
     let (incoming_frees, incoming_peak) =
         frees_and_peak(&program, &incoming, &graph.outputs, model);
     let (greedy_frees, greedy_peak) = frees_and_peak(&program, &greedy, &graph.outputs, model);
+    drop(graph);
     let reordered = greedy_peak < incoming_peak;
     let (order, frees, peak) = if reordered {
         (greedy, greedy_frees, greedy_peak)

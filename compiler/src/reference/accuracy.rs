@@ -29,6 +29,76 @@ pub struct AccuracyReport {
     /// Largest absolute difference to reference logits, when some were given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_abs_logit_diff: Option<f64>,
+    /// How close the decisions are: the distribution of top-1 minus top-2 logit.
+    pub logit_gaps: LogitGaps,
+}
+
+/// The top-1/top-2 logit gaps of a run: an image whose gap exceeds twice a logit error keeps
+/// its class under that error, so these counts turn an encrypted run's worst error into a
+/// statement about the whole set (`docs/benchmarks.md`, margin analysis).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct LogitGaps {
+    /// The smallest gap (0 without images).
+    pub min: f64,
+    /// For each threshold, how many images have a gap below it.
+    pub below: GapCounts,
+}
+
+/// Threshold → images with a smaller gap, in increasing threshold order (a JSON object).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GapCounts(pub Vec<(f64, usize)>);
+
+impl Serialize for GapCounts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (threshold, count) in &self.0 {
+            map.serialize_entry(&threshold.to_string(), count)?;
+        }
+        map.end()
+    }
+}
+
+/// The thresholds [`LogitGaps`] counts below: from far under to far over the logit errors
+/// an encrypted run makes.
+pub const GAP_THRESHOLDS: [f64; 8] = [1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0];
+
+/// Top-1 minus top-2 of `row` (0 with fewer than two values).
+pub fn top_gap(row: &[f64]) -> f64 {
+    let (mut first, mut second) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for &v in row {
+        if v > first {
+            (first, second) = (v, first);
+        } else if v > second {
+            second = v;
+        }
+    }
+    if second.is_finite() {
+        first - second
+    } else {
+        0.0
+    }
+}
+
+impl LogitGaps {
+    /// The gaps of `logits` (one row per image) counted below each of `thresholds`.
+    pub fn new<F: Scalar>(logits: &[Vec<F>], thresholds: &[f64]) -> Self {
+        let gaps: Vec<f64> = logits
+            .iter()
+            .map(|row| top_gap(&row.iter().map(|v| v.into_f64()).collect::<Vec<_>>()))
+            .collect();
+        let mut sorted: Vec<f64> = thresholds.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        sorted.dedup();
+        LogitGaps {
+            min: gaps.iter().copied().reduce(f64::min).unwrap_or(0.0),
+            below: GapCounts(
+                sorted
+                    .into_iter()
+                    .map(|t| (t, gaps.iter().filter(|&&g| g < t).count()))
+                    .collect(),
+            ),
+        }
+    }
 }
 
 /// Class name → recall, kept in label order (serialized as a JSON object, each recall to 4
@@ -112,6 +182,7 @@ impl AccuracyReport {
             precision: F::NAME,
             per_class_recall: ClassRecall(recall),
             max_abs_logit_diff,
+            logit_gaps: LogitGaps::new(logits, &GAP_THRESHOLDS),
         }
     }
 }

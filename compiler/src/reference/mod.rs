@@ -18,7 +18,9 @@ mod executor;
 mod mode;
 mod scalar;
 
-pub use accuracy::{AccuracyReport, arg_max, load_logits};
+pub use accuracy::{
+    AccuracyReport, GAP_THRESHOLDS, GapCounts, LogitGaps, arg_max, load_logits, top_gap,
+};
 pub use approx::{ApproxActivations, ApproxError, approximated_function};
 pub use executor::{Reference, image_tensor};
 pub use mode::{ActivationMode, Exact};

@@ -3,6 +3,9 @@
 //! Values are dropped right after their last use (computed once before the run), so memory
 //! stays bounded even before the schedule pass inserts `free`s; an explicit `free` also drops
 //! its value and makes any later read an error.
+//!
+//! [`run_observed`] shows every ciphertext an instruction defines to an [`Observer`] before
+//! anything is dropped: what progress reports and per-layer precision measurements hook into.
 
 use super::backend::Backend;
 use fhec_ir::{
@@ -155,14 +158,37 @@ fn backend_error<E: std::error::Error + Send + Sync + 'static>(
     }
 }
 
+/// Watches a run: told of every instruction once it has executed.
+pub trait Observer<C> {
+    /// The instruction at `position` (program order, counting from 0) has run and defined
+    /// the ciphertexts `results` (empty for instructions that define none or only plaintexts).
+    fn executed(&mut self, position: usize, data: &InstData, results: &[(Value, &C)]);
+}
+
+/// An observer that watches nothing.
+impl<C> Observer<C> for () {
+    fn executed(&mut self, _: usize, _: &InstData, _: &[(Value, &C)]) {}
+}
+
 /// Runs `program` on `backend` with `inputs` bound by name and plaintext recipes materialised
 /// by `plaintexts`; returns the outputs by name. Every declared input must be bound, and only
 /// those.
 pub fn run<B: Backend>(
     program: &Program,
     backend: &mut B,
+    inputs: BTreeMap<String, B::Cipher>,
+    plaintexts: &dyn PlaintextSource,
+) -> Result<BTreeMap<String, B::Cipher>, ExecError> {
+    run_observed(program, backend, inputs, plaintexts, &mut ())
+}
+
+/// [`run`], telling `observer` of each instruction as it completes.
+pub fn run_observed<B: Backend>(
+    program: &Program,
+    backend: &mut B,
     mut inputs: BTreeMap<String, B::Cipher>,
     plaintexts: &dyn PlaintextSource,
+    observer: &mut dyn Observer<B::Cipher>,
 ) -> Result<BTreeMap<String, B::Cipher>, ExecError> {
     if let Some(extra) = inputs
         .keys()
@@ -254,6 +280,15 @@ pub fn run<B: Backend>(
         for (&value, slot) in data.results.iter().zip(results) {
             state.define(data, value, slot)?;
         }
+        let defined: Vec<(Value, &B::Cipher)> = data
+            .results
+            .iter()
+            .filter_map(|&value| match state.slots.get(value.as_u32() as usize) {
+                Some(Slot::Cipher(c)) => Some((value, c)),
+                _ => None,
+            })
+            .collect();
+        observer.executed(position, data, &defined);
         // Drop what no later instruction reads (memory stays bounded without `free`s).
         for &arg in &data.args {
             let index = arg.as_u32() as usize;

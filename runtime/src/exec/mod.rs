@@ -14,11 +14,13 @@ mod backend;
 mod ckks;
 mod clear;
 mod interp;
+pub mod layer_probe;
 
 pub use backend::Backend;
 pub use ckks::{
     CkksBackend, CkksClient, CkksError, CkksSetup, EvaluationKeys, OpTime, OpTimes, PUBLIC_DIR,
-    SECRET_KEY_FILE, bind_scale,
+    SECRET_KEY_FILE, bind_scale, check_ciphertext, check_program, new_key_set, program_hash,
+    same_key_set,
 };
 pub use clear::{ClearBackend, ClearError};
-pub use interp::{ExecError, run};
+pub use interp::{ExecError, Observer, run, run_observed};

@@ -17,6 +17,7 @@ use super::atomic::write_atomically;
 use super::codec::Codec;
 use super::error::{FileError, PayloadError, Problem};
 use super::header::{HEADER_LEN, Header, MAX_PAYLOAD_LEN};
+use super::key_set::KeySetTag;
 use super::reader::Reader;
 use super::writer::Writer;
 use fhec_params::ParamHash;
@@ -27,7 +28,19 @@ use fhec_params::ParamHash;
 /// Secret kinds ([`ObjectKind::is_secret`](super::ObjectKind::is_secret)) are created with
 /// mode 0600 and refused inside a directory named `public`.
 pub fn write_file<T: Codec>(path: &Path, params: &ParamHash, value: &T) -> Result<(), FileError> {
-    write_atomically(path, T::KIND, |file| write_container(file, params, value))
+    write_file_tagged(path, params, &KeySetTag::NONE, value)
+}
+
+/// [`write_file`] for an object of the key set `key_set` (recorded in the header).
+pub fn write_file_tagged<T: Codec>(
+    path: &Path,
+    params: &ParamHash,
+    key_set: &KeySetTag,
+    value: &T,
+) -> Result<(), FileError> {
+    write_atomically(path, T::KIND, |file| {
+        write_container(file, params, key_set, value)
+    })
 }
 
 /// Reads a `T` made for the parameters `params` from `path`, refusing a file of another kind,
@@ -41,6 +54,15 @@ pub fn read_file<T: Codec>(
     read_file_checked(path, Some(params), context).map(|(value, _)| value)
 }
 
+/// [`read_file`], also returning the key set the file's header records.
+pub fn read_file_tagged<T: Codec>(
+    path: &Path,
+    params: &ParamHash,
+    context: &T::Context,
+) -> Result<(T, KeySetTag), FileError> {
+    read_file_checked(path, Some(params), context).map(|(value, header)| (value, header.key_set))
+}
+
 /// Reads a `T` whatever parameters it was made for, and returns their hash: for a parameter-set
 /// file, whose caller learns the parameters from it (and should check the returned hash
 /// against the hash of the decoded parameters).
@@ -48,7 +70,7 @@ pub fn read_file_any_params<T: Codec>(
     path: &Path,
     context: &T::Context,
 ) -> Result<(T, ParamHash), FileError> {
-    read_file_checked(path, None, context)
+    read_file_checked(path, None, context).map(|(value, header)| (value, header.params))
 }
 
 /// Reads and checks only the header of the file at `path` (e.g. to say what a file holds).
@@ -65,18 +87,27 @@ pub fn to_bytes<T: Codec>(
     value: &T,
     params: &ParamHash,
 ) -> Result<Zeroizing<Vec<u8>>, PayloadError> {
+    to_bytes_tagged(value, params, &KeySetTag::NONE)
+}
+
+/// [`to_bytes`] for an object of the key set `key_set`.
+pub fn to_bytes_tagged<T: Codec>(
+    value: &T,
+    params: &ParamHash,
+    key_set: &KeySetTag,
+) -> Result<Zeroizing<Vec<u8>>, PayloadError> {
     let mut sink = io::sink();
     let mut measure = Writer::new(&mut sink);
     value.encode(&mut measure)?;
     let payload_len = measure.position();
     drop(measure);
     let mut bytes = Zeroizing::new(Vec::with_capacity(HEADER_LEN + payload_len as usize));
-    write_container(&mut Cursor::new(&mut *bytes), params, value).map_err(
-        |problem| match problem {
+    write_container(&mut Cursor::new(&mut *bytes), params, key_set, value).map_err(|problem| {
+        match problem {
             Problem::EncodeFailed { source, .. } => source,
             other => PayloadError::Io(io::Error::other(other.to_string())),
-        },
-    )?;
+        }
+    })?;
     Ok(bytes)
 }
 
@@ -87,9 +118,19 @@ pub fn from_bytes<T: Codec>(
     params: &ParamHash,
     context: &T::Context,
 ) -> Result<T, FileError> {
+    from_bytes_tagged(bytes, name, params, context).map(|(value, _)| value)
+}
+
+/// [`from_bytes`], also returning the key set the header records.
+pub fn from_bytes_tagged<T: Codec>(
+    bytes: &[u8],
+    name: &Path,
+    params: &ParamHash,
+    context: &T::Context,
+) -> Result<(T, KeySetTag), FileError> {
     let mut source = bytes;
     read_container(&mut source, bytes.len() as u64, Some(params), context)
-        .map(|(value, _)| value)
+        .map(|(value, header)| (value, header.key_set))
         .map_err(|problem| FileError::new(name, problem))
 }
 
@@ -97,7 +138,7 @@ fn read_file_checked<T: Codec>(
     path: &Path,
     params: Option<&ParamHash>,
     context: &T::Context,
-) -> Result<(T, ParamHash), FileError> {
+) -> Result<(T, Header), FileError> {
     let mut file = open(path)?;
     let file_len = file_len(path, &file)?;
     read_container(&mut file, file_len, params, context)
@@ -132,6 +173,7 @@ fn file_len(path: &Path, file: &File) -> Result<u64, FileError> {
 fn write_container<T: Codec, W: Write + Seek>(
     sink: &mut W,
     params: &ParamHash,
+    key_set: &KeySetTag,
     value: &T,
 ) -> Result<(), Problem> {
     let write_error = |source| Problem::Io {
@@ -158,6 +200,7 @@ fn write_container<T: Codec, W: Write + Seek>(
         params: *params,
         payload_len,
         payload_checksum,
+        key_set: *key_set,
     };
     sink.seek(SeekFrom::Start(0)).map_err(write_error)?;
     sink.write_all(&header.to_bytes()).map_err(write_error)
@@ -202,7 +245,7 @@ fn read_container<T: Codec>(
     file_len: u64,
     params: Option<&ParamHash>,
     context: &T::Context,
-) -> Result<(T, ParamHash), Problem> {
+) -> Result<(T, Header), Problem> {
     let header = read_start(source, file_len)?;
     check_header::<T>(&header, file_len, params)?;
     let read_error = |source| Problem::Io {
@@ -231,7 +274,7 @@ fn read_container<T: Codec>(
             reason: format!("{} bytes left over after decoding", finished.unread),
         }));
     }
-    Ok((value, header.params))
+    Ok((value, header))
 }
 
 /// The checks of a parsed header that depend on what the caller expects.

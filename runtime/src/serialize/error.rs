@@ -76,6 +76,27 @@ pub enum Problem {
         /// Its first bytes, in hex.
         starts_with: String,
     },
+    /// A ciphertext bundle does not start with its magic bytes.
+    #[error(
+        "not an fhec ciphertext bundle: it starts with {starts_with}, bundles start with {}",
+        hex(super::bundle::BUNDLE_MAGIC)
+    )]
+    NotABundle {
+        /// Its first bytes, in hex.
+        starts_with: String,
+    },
+    /// A ciphertext bundle's framing is wrong (count, names, lengths, key sets).
+    #[error("{reason}")]
+    BundleFraming {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The file is longer than any valid file of its kind for these parameters.
+    #[error("larger than the {max} bytes any such file of these parameters takes")]
+    FileTooLarge {
+        /// The limit.
+        max: u64,
+    },
     /// The file ends inside the header.
     #[error("truncated: file has {file_len} bytes, the header alone needs {HEADER_LEN}")]
     TruncatedHeader {
@@ -93,7 +114,7 @@ pub enum Problem {
     /// The header's format version is not one this build reads.
     #[error(
         "unknown format version {found} (this fhec reads version {FORMAT_VERSION}; \
-         was the file written by a newer fhec?)"
+         files of another fhec version must be made again)"
     )]
     UnknownFormatVersion {
         /// The version found.

@@ -1,4 +1,4 @@
-//! The fixed 96-byte header that starts every fhec file, and the checks that read it.
+//! The fixed 144-byte header that starts every fhec file, and the checks that read it.
 //!
 //! Layout (all integers little-endian; `docs/file-formats.md` is the reference):
 //!
@@ -11,7 +11,9 @@
 //! | 16     | 32   | parameter hash |
 //! | 48     | 8    | payload length in bytes (u64) |
 //! | 56     | 32   | payload checksum: BLAKE3 of the payload |
-//! | 88     | 8    | header checksum: first 8 bytes of BLAKE3 of bytes 0..88 |
+//! | 88     | 16   | key-set id ([`KeySetTag`]; zero: bound to no key set) |
+//! | 104    | 32   | key set's program hash (zero with the id) |
+//! | 136    | 8    | header checksum: first 8 bytes of BLAKE3 of bytes 0..136 |
 //!
 //! The header checksum covers the payload checksum, so together they cover header and payload;
 //! keeping a separate header checksum lets a reader refuse a damaged header *before* it trusts
@@ -20,6 +22,7 @@
 //! change everything after it.
 
 use super::error::Problem;
+use super::key_set::{KEY_SET_TAG_LEN, KeySetTag};
 use super::kind::{ObjectKind, hex};
 use fhec_params::ParamHash;
 
@@ -27,11 +30,12 @@ use fhec_params::ParamHash;
 /// catch files mangled by text-mode transfers, as in PNG's signature.
 pub const MAGIC: [u8; 8] = [0x89, b'F', b'H', b'E', b'C', b'\r', b'\n', 0x1a];
 
-/// The container format version this build writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+/// The container format version this build writes and reads (2: the key-set tag; version 1
+/// files, without it, are refused so that no file escapes the key-set check).
+pub const FORMAT_VERSION: u16 = 2;
 
 /// Length of the header in bytes; the payload starts right after it.
-pub const HEADER_LEN: usize = 96;
+pub const HEADER_LEN: usize = 144;
 
 /// The largest payload a file may announce (1 TiB). A reader also refuses any payload longer
 /// than what the file actually holds, so a corrupt length never makes it allocate.
@@ -43,7 +47,8 @@ const PAYLOAD_VERSION_AT: usize = 12;
 const PARAMS_AT: usize = 16;
 const PAYLOAD_LEN_AT: usize = 48;
 const PAYLOAD_CHECKSUM_AT: usize = 56;
-const HEADER_CHECKSUM_AT: usize = 88;
+const KEY_SET_AT: usize = 88;
+const HEADER_CHECKSUM_AT: usize = 136;
 
 /// The decoded fields of a valid header.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,6 +64,8 @@ pub struct Header {
     pub payload_len: u64,
     /// BLAKE3 of the payload.
     pub payload_checksum: [u8; 32],
+    /// The key set the object belongs to ([`KeySetTag::NONE`]: none).
+    pub key_set: KeySetTag,
 }
 
 impl Header {
@@ -71,7 +78,8 @@ impl Header {
         bytes[PAYLOAD_VERSION_AT..PARAMS_AT].copy_from_slice(&self.payload_version.to_le_bytes());
         bytes[PARAMS_AT..PAYLOAD_LEN_AT].copy_from_slice(&self.params.0);
         bytes[PAYLOAD_LEN_AT..PAYLOAD_CHECKSUM_AT].copy_from_slice(&self.payload_len.to_le_bytes());
-        bytes[PAYLOAD_CHECKSUM_AT..HEADER_CHECKSUM_AT].copy_from_slice(&self.payload_checksum);
+        bytes[PAYLOAD_CHECKSUM_AT..KEY_SET_AT].copy_from_slice(&self.payload_checksum);
+        bytes[KEY_SET_AT..HEADER_CHECKSUM_AT].copy_from_slice(&self.key_set.to_bytes());
         let checksum = header_checksum(&bytes);
         bytes[HEADER_CHECKSUM_AT..].copy_from_slice(&checksum);
         bytes
@@ -114,6 +122,7 @@ impl Header {
             params: ParamHash(field(start, PARAMS_AT)),
             payload_len: u64::from_le_bytes(field(start, PAYLOAD_LEN_AT)),
             payload_checksum: field(start, PAYLOAD_CHECKSUM_AT),
+            key_set: KeySetTag::from_bytes(&field::<KEY_SET_TAG_LEN>(start, KEY_SET_AT)),
         })
     }
 }
@@ -125,7 +134,7 @@ fn field<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
     out
 }
 
-/// The first 8 bytes of BLAKE3 over the header's first 88 bytes.
+/// The first 8 bytes of BLAKE3 over the header's bytes before the checksum.
 fn header_checksum(header: &[u8]) -> [u8; 8] {
     let digest = blake3::hash(&header[..HEADER_CHECKSUM_AT]);
     field(digest.as_bytes(), 0)
@@ -142,6 +151,10 @@ mod tests {
             params: ParamHash([7; 32]),
             payload_len: 1 << 20,
             payload_checksum: [9; 32],
+            key_set: KeySetTag {
+                id: [5; 16],
+                program: [6; 32],
+            },
         }
     }
 

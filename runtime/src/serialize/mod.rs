@@ -1,8 +1,8 @@
 //! Files of fhec's CKKS objects (parameters, keys, ciphertexts, plaintexts): one container
 //! format for all of them, safe to read from untrusted or damaged storage.
 //!
-//! A file is a 96-byte [`Header`] (magic, format version, [`ObjectKind`], payload version,
-//! [`ParamHash`], payload length and checksums) followed by the object's payload, which its
+//! A file is a 144-byte [`Header`] (magic, format version, [`ObjectKind`], payload version,
+//! [`ParamHash`], payload length and checksum, [`KeySetTag`], header checksum) followed by the object's payload, which its
 //! [`Codec`] impl writes through a [`Writer`] and reads back through a [`Reader`].
 //!
 //! - Reading refuses, each with its own [`Problem`] in a [`FileError`] naming the file: a file
@@ -33,25 +33,33 @@
 //! `docs/file-formats.md` describes the byte layout for readers outside this crate.
 
 mod atomic;
+mod bundle;
 mod codec;
 mod container;
 mod error;
 mod header;
 mod impls;
+mod key_set;
 mod kind;
 mod poly;
 mod reader;
 mod writer;
 
+pub use bundle::{
+    BUNDLE_MAGIC, CiphertextBundle, MAX_BUNDLE_CIPHERTEXTS, bundle_from_bytes, read_bundle,
+    write_bundle,
+};
 pub use codec::Codec;
 pub use container::{
-    from_bytes, read_file, read_file_any_params, read_header, to_bytes, write_file,
+    from_bytes, from_bytes_tagged, read_file, read_file_any_params, read_file_tagged, read_header,
+    to_bytes, to_bytes_tagged, write_file, write_file_tagged,
 };
 pub use error::{FileError, PayloadError, Problem};
 pub use fhec_params::ParamHash;
 pub use header::{FORMAT_VERSION, HEADER_LEN, Header, MAGIC, MAX_PAYLOAD_LEN};
 pub use impls::params::{read_params_file, read_params_file_with};
-pub use impls::{read_ckks_file, write_ckks_file};
+pub use impls::{read_ckks_file, read_ckks_file_tagged, write_ckks_file, write_ckks_file_tagged};
+pub use key_set::{KEY_SET_TAG_LEN, KeySetTag};
 pub use kind::ObjectKind;
 pub use poly::{read_poly, write_poly};
 pub use reader::Reader;

@@ -3,20 +3,16 @@
 //! shared ancestors find.
 //!
 //! Candidates are the values a `mul x, x` squares: the input of a polynomial activation (or a
-//! Chebyshev power inside one). A squared value is bounded (the lowering normalises every
-//! activation input into `[-1, 1]`), which is also what the bootstrap's modular reduction
-//! needs; *junk* values (a rotate-and-sum's garbage slots) only ever feed linear maps and are
-//! never squared, so they are never candidates (`docs/plans/lowering.md` §1.1, §4). Among
-//! candidates, *activation inputs* (squared values not computed from a ciphertext product of
-//! the same polynomial) are preferred: bootstrapping right before an activation spends the
-//! refreshed levels on the activation.
+//! Chebyshev power inside one); among them *activation inputs* are preferred: bootstrapping
+//! right before an activation spends the refreshed levels on the activation (the analysis is
+//! [`super::analysis::candidates`]; the walks go over the program's [`Dataflow`] graph).
 //!
 //! The placement is lazy and greedy, like interval covering on a chain: run the levels pass;
 //! when it runs out of levels at some value, bootstrap the latest preferred candidate among
 //! that value's ancestors that no chosen bootstrap already refreshes (ancestors reached
-//! without passing through a bootstrapped value); repeat. A
-//! candidate whose conversion to the bootstrap input itself runs out of levels is dropped and
-//! an earlier one taken. Each chosen bootstrap is then removed again if the program still
+//! without passing through a bootstrapped value); repeat. A candidate whose conversion to the
+//! bootstrap input itself runs out of levels, or whose own computation does (the underflow
+//! is at the candidate), is dropped and an earlier one taken. Each chosen bootstrap is then removed again if the program still
 //! fits without it, so the count is minimal for the chosen set.
 //!
 //! Finally `merge.rs` replaces groups of bootstraps below a fork by one bootstrap at a shared
@@ -25,9 +21,11 @@
 
 mod merge;
 
+use super::analysis::candidates::Candidates;
+use super::dataflow::Dataflow;
 use super::levels::{InputTypes, LevelsError, LevelsOutcome, assign_levels};
-use fhec_ir::{BootstrapSpec, Opcode, Program, Value};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use fhec_ir::{BootstrapSpec, Program, Value};
+use std::collections::{BTreeSet, HashSet};
 
 /// Why no placement was found.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -60,101 +58,30 @@ pub struct Placement {
     pub outcome: LevelsOutcome,
 }
 
-/// How each value is computed, for ancestor walks.
-struct Graph {
-    /// Operands of the instruction defining each value.
-    operands: HashMap<Value, Vec<Value>>,
-    /// Position of the defining instruction in program order.
-    position: HashMap<Value, usize>,
-    /// Squared values (the candidates).
-    candidates: HashSet<Value>,
-    /// Values computed from a `mul` result through additions and constants only.
-    interior: HashSet<Value>,
-}
-
-impl Graph {
-    fn new(program: &Program) -> Self {
-        let mut graph = Graph {
-            operands: HashMap::new(),
-            position: HashMap::new(),
-            candidates: HashSet::new(),
-            interior: HashSet::new(),
-        };
-        for (position, (_, data)) in program.instructions().enumerate() {
-            if data.opcode == Opcode::Mul && data.args[0] == data.args[1] {
-                graph.candidates.insert(data.args[0]);
-            }
-            let interior = match data.opcode {
-                Opcode::Mul => true,
-                Opcode::Add
-                | Opcode::Sub
-                | Opcode::Neg
-                | Opcode::AddConst
-                | Opcode::MulConst
-                | Opcode::Rescale
-                | Opcode::LevelDown => {
-                    data.args
-                        .iter()
-                        .filter(|a| !graph.interior.contains(a))
-                        .count()
-                        == 0
-                }
-                _ => false,
-            };
-            for &result in &data.results {
-                graph.operands.insert(result, data.args.clone());
-                graph.position.insert(result, position);
-                if interior {
-                    graph.interior.insert(result);
-                }
-            }
-        }
-        graph
-    }
-
-    /// `value` and what it is computed from without passing through a bootstrapped value
-    /// (whatever lies behind a bootstrap is refreshed by it; the bootstrapped values are
-    /// included, not expanded).
-    fn unrefreshed_ancestors(&self, value: Value, chosen: &BTreeSet<Value>) -> HashSet<Value> {
-        let mut seen = HashSet::from([value]);
-        let mut stack = vec![value];
-        while let Some(v) = stack.pop() {
-            if chosen.contains(&v) {
-                continue;
-            }
-            for &a in self.operands.get(&v).into_iter().flatten() {
-                if seen.insert(a) {
-                    stack.push(a);
-                }
-            }
-        }
-        seen
-    }
-
-    /// The candidate to bootstrap so that `at` no longer runs out: among `at`'s ancestors
-    /// not behind a chosen bootstrap, the latest activation input, else the latest candidate.
-    fn choose(
-        &self,
-        at: Value,
-        chosen: &BTreeSet<Value>,
-        unusable: &HashSet<Value>,
-    ) -> Option<Value> {
-        let eligible: Vec<Value> = self
-            .unrefreshed_ancestors(at, chosen)
-            .into_iter()
-            .filter(|v| self.candidates.contains(v) && !chosen.contains(v) && !unusable.contains(v))
-            .collect();
-        let latest = |vs: &mut dyn Iterator<Item = Value>| {
-            vs.max_by_key(|v| self.position.get(v).copied().unwrap_or(0))
-        };
-        latest(
-            &mut eligible
-                .iter()
-                .copied()
-                .filter(|v| !self.interior.contains(v)),
-        )
-        .or_else(|| latest(&mut eligible.iter().copied()))
-    }
+/// The candidate to bootstrap so that `at` no longer runs out: among `at`'s ancestors not
+/// behind a chosen bootstrap, the latest activation input, else the latest candidate.
+fn choose(
+    dataflow: &Dataflow,
+    candidates: &Candidates,
+    at: Value,
+    chosen: &BTreeSet<Value>,
+    unusable: &HashSet<Value>,
+) -> Option<Value> {
+    let eligible: Vec<Value> = dataflow
+        .ancestors(at, chosen)
+        .into_iter()
+        .filter(|&v| candidates.contains(v) && !chosen.contains(&v) && !unusable.contains(&v))
+        .collect();
+    let latest = |vs: &mut dyn Iterator<Item = Value>| {
+        vs.max_by_key(|&v| (dataflow.position(v).unwrap_or(0), v))
+    };
+    latest(
+        &mut eligible
+            .iter()
+            .copied()
+            .filter(|&v| candidates.is_activation_input(v)),
+    )
+    .or_else(|| latest(&mut eligible.iter().copied()))
 }
 
 /// Places bootstraps in `program` (see the module documentation) and returns them with the
@@ -164,7 +91,8 @@ pub fn place_bootstraps(
     inputs: &InputTypes,
     spec: Option<&BootstrapSpec>,
 ) -> Result<Placement, PlacementError> {
-    let graph = Graph::new(program);
+    let dataflow = Dataflow::new(program);
+    let candidates = Candidates::new(&dataflow);
     let mut chosen = BTreeSet::new();
     let mut unusable = HashSet::new();
     let outcome = loop {
@@ -179,8 +107,13 @@ pub fn place_bootstraps(
                     chosen.remove(&candidate);
                     unusable.insert(candidate);
                 }
+                // A bootstrap right after `at` cannot help when computing `at` itself runs
+                // out (a candidate whose own product needs level 0): an earlier one must.
+                if chosen.remove(&at) {
+                    unusable.insert(at);
+                }
                 let no_spec = spec.or(program.bootstrap.as_ref()).is_none();
-                match graph.choose(at, &chosen, &unusable).filter(|_| !no_spec) {
+                match choose(&dataflow, &candidates, at, &chosen, &unusable).filter(|_| !no_spec) {
                     Some(candidate) => {
                         chosen.insert(candidate);
                     }
@@ -209,7 +142,13 @@ pub fn place_bootstraps(
         && chosen.len() >= 2
     {
         (chosen, best) = merge::merge_at_shared_ancestors(
-            program, &graph, inputs, spec, &unusable, chosen, best,
+            &dataflow,
+            &candidates,
+            inputs,
+            spec,
+            &unusable,
+            chosen,
+            best,
         );
     }
     Ok(Placement {

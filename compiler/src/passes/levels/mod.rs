@@ -31,14 +31,16 @@
 //!
 //! Code map: this file holds the states and the emission primitives (rescale, level drop,
 //! deferred products, each emitted once); `ops.rs` translates each unscheduled op;
-//! `align.rs` makes operands addable and converts values for a bootstrap; `analysis.rs`
-//! finds the live instructions and the values that flow into a bootstrap.
+//! `align.rs` makes operands addable and converts values for a bootstrap. The analyses it
+//! reads (the live instructions, the values that flow into a bootstrap) are in
+//! [`super::analysis`].
 
 mod align;
-mod analysis;
 mod ops;
 
-use analysis::{live_instructions, scale_targets};
+use super::analysis::liveness::live_instructions;
+use super::analysis::scale_flow::scale_targets;
+use super::dataflow::Dataflow;
 use fhec_ir::{
     BootstrapSpec, BuildError, Builder, Opcode, Program, Recipe, Scale, ScaledConst, Type, Value,
 };
@@ -164,9 +166,10 @@ pub fn assign_levels(
     if let Some(source) = &program.meta.source {
         builder.set_source(source.clone());
     }
+    let dataflow = Dataflow::new(program);
     let targets = spec
         .as_ref()
-        .map(|spec| scale_targets(program, bootstraps, &spec.input_scale))
+        .map(|spec| scale_targets(&dataflow, bootstraps, &spec.input_scale))
         .unwrap_or_default();
     let mut rebuild = Rebuild {
         b: builder,
@@ -183,7 +186,7 @@ pub fn assign_levels(
         },
         at: Value::with_number(0),
     };
-    let live = live_instructions(program);
+    let live = live_instructions(&dataflow);
     let mut levels = HashMap::new();
     for (inst, data) in program.instructions() {
         if !live.contains(&inst) {
@@ -245,7 +248,8 @@ struct Rebuild {
     at: Value,
 }
 
-fn is_exact_integer(c: f64) -> bool {
+/// Whether `c` is an integer small enough to multiply in exactly at scale 1.
+pub(crate) fn is_exact_integer(c: f64) -> bool {
     c.fract() == 0.0 && c.abs() <= MAX_EXACT_INTEGER
 }
 

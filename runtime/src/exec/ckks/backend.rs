@@ -8,7 +8,7 @@
 //! scale is then set to the exact value, so rounding never accumulates along the program.
 //! A mismatch is an error naming both sides, never a silently wrong decryption.
 
-use super::setup::{CkksSetup, bind_scale};
+use super::setup::{CkksSetup, bind_scale, check_ciphertext};
 use super::timing::OpTimes;
 use super::{CkksError, EvaluationKeys};
 use crate::bootstrap::{Bootstrapper, DiagonalResidency};
@@ -19,9 +19,6 @@ use crate::exec::Backend;
 use fhec_ir::{Scale, Type};
 use fhec_params::Level;
 use std::time::Instant;
-
-/// Relative difference up to which a ciphertext's scale counts as its type's.
-const SCALE_TOLERANCE: f64 = 1.0 / (1u64 << 40) as f64;
 
 /// Evaluates a program's operations on ciphertexts; see the module documentation.
 pub struct CkksBackend<'a> {
@@ -92,30 +89,7 @@ impl<'a> CkksBackend<'a> {
 
     /// Checks `ct` against `ty` and returns its exact scale; see the module documentation.
     fn check(&self, ct: &Ciphertext, ty: &Type, what: &str) -> Result<f64, CkksError> {
-        if ct.level().0 != ty.level as usize {
-            return Err(CkksError::Level {
-                what: what.to_string(),
-                expected: ty.level,
-                found: ct.level().0,
-            });
-        }
-        if ct.slots != ty.slots as usize {
-            return Err(CkksError::Slots {
-                what: what.to_string(),
-                expected: ty.slots,
-                found: ct.slots,
-            });
-        }
-        let exact = self.scale(&ty.scale)?;
-        if ((ct.scale - exact) / exact).abs() > SCALE_TOLERANCE {
-            return Err(CkksError::Scale {
-                what: what.to_string(),
-                expected: ty.scale.to_string(),
-                expected_log2: exact.log2(),
-                found_log2: ct.scale.log2(),
-            });
-        }
-        Ok(exact)
+        check_ciphertext(self.setup, ct, ty, what)
     }
 
     /// `ct` checked as the result of type `ty`, with its scale set to the exact value.

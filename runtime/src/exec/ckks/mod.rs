@@ -29,9 +29,11 @@ mod timing;
 
 pub use backend::CkksBackend;
 pub use client::CkksClient;
-pub use key_files::{PUBLIC_DIR, SECRET_KEY_FILE};
+pub use key_files::{
+    PUBLIC_DIR, SECRET_KEY_FILE, check_program, new_key_set, program_hash, same_key_set,
+};
 pub use keys::EvaluationKeys;
-pub use setup::{CkksSetup, bind_scale};
+pub use setup::{CkksSetup, bind_scale, check_ciphertext};
 pub use timing::{OpTime, OpTimes};
 
 use crate::bootstrap::BootstrapError as RuntimeBootstrapError;
@@ -151,6 +153,35 @@ pub enum CkksError {
     /// A key directory made for other parameters than the program's.
     #[error("{}: made for other parameters than this program's (keys of another program?)", .0.display())]
     ForeignKeys(std::path::PathBuf),
+    /// Two files that must come from one `keygen` come from different ones.
+    #[error(
+        "{}: from another key generation than {} ({} against {}); use files of one `fhec keygen`",
+        .path.display(), .reference.display(), .found, .expected
+    )]
+    KeySetMismatch {
+        /// The file refused.
+        path: std::path::PathBuf,
+        /// The file it was compared with.
+        reference: std::path::PathBuf,
+        /// The key set `path` records, printed.
+        found: String,
+        /// The key set `reference` records, printed.
+        expected: String,
+    },
+    /// A key file was generated for another program than the one given.
+    #[error(
+        "{}: generated for another program than {} (run `fhec keygen` for this program)",
+        .path.display(), .program.display()
+    )]
+    OtherProgram {
+        /// The key or ciphertext file.
+        path: std::path::PathBuf,
+        /// The program file.
+        program: std::path::PathBuf,
+    },
+    /// The system's randomness is unavailable for the key-set id.
+    #[error("cannot draw a key-set id: {0}")]
+    KeySetId(getrandom::Error),
     /// A key directory could not be created.
     #[error("{}: cannot create the directory: {message}", .path.display())]
     Directory {

@@ -136,6 +136,48 @@ pub fn bind_scale(scale: &Scale, primes: &[u64]) -> Result<f64, CkksError> {
     }
 }
 
+/// Relative difference up to which a ciphertext's scale counts as its type's.
+const SCALE_TOLERANCE: f64 = 1.0 / (1u64 << 40) as f64;
+
+/// Checks `ct` (`what`, for errors) against the IR type `ty`: level, slots and scale (within
+/// [`SCALE_TOLERANCE`] of the type's exact value on `setup`'s chain, which it returns).
+///
+/// Errors: [`CkksError::Level`], [`CkksError::Slots`], [`CkksError::Scale`],
+/// [`CkksError::UnboundScale`].
+pub fn check_ciphertext(
+    setup: &CkksSetup,
+    ct: &crate::ciphertext::Ciphertext,
+    ty: &fhec_ir::Type,
+    what: &str,
+) -> Result<f64, CkksError> {
+    if ct.level().0 != ty.level as usize {
+        return Err(CkksError::Level {
+            what: what.to_string(),
+            expected: ty.level,
+            found: ct.level().0,
+        });
+    }
+    if ct.slots != ty.slots as usize {
+        return Err(CkksError::Slots {
+            what: what.to_string(),
+            expected: ty.slots,
+            found: ct.slots,
+        });
+    }
+    let exact = bind_scale(&ty.scale, setup.context().params().q_primes())?;
+    let relative = ((ct.scale - exact) / exact).abs();
+    // A NaN scale fails this comparison too.
+    if relative.is_nan() || relative > SCALE_TOLERANCE {
+        return Err(CkksError::Scale {
+            what: what.to_string(),
+            expected: ty.scale.to_string(),
+            expected_log2: exact.log2(),
+            found_log2: ct.scale.log2(),
+        });
+    }
+    Ok(exact)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,8 @@ pub mod params;
 use std::path::Path;
 
 use super::error::{FileError, PayloadError};
-use super::{Codec, read_file, write_file};
+use super::key_set::KeySetTag;
+use super::{Codec, read_file, read_file_tagged, write_file, write_file_tagged};
 use crate::context::CkksContext;
 
 /// Writes a CKKS object made with `context`'s parameters (their hash goes in the header).
@@ -35,6 +36,24 @@ pub fn read_ckks_file<T: Codec<Context = CkksContext>>(
     context: &CkksContext,
 ) -> Result<T, FileError> {
     read_file(path, &context.params().hash(), context)
+}
+
+/// [`write_ckks_file`] for an object of the key set `key_set`.
+pub fn write_ckks_file_tagged<T: Codec>(
+    path: &Path,
+    context: &CkksContext,
+    key_set: &KeySetTag,
+    value: &T,
+) -> Result<(), FileError> {
+    write_file_tagged(path, &context.params().hash(), key_set, value)
+}
+
+/// [`read_ckks_file`], also returning the key set the file records.
+pub fn read_ckks_file_tagged<T: Codec<Context = CkksContext>>(
+    path: &Path,
+    context: &CkksContext,
+) -> Result<(T, KeySetTag), FileError> {
+    read_file_tagged(path, &context.params().hash(), context)
 }
 
 /// A [`PayloadError::Invalid`] naming `what`.

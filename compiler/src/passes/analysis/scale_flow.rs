@@ -1,44 +1,25 @@
-//! Analyses of the unscheduled program the levels pass needs before rebuilding it: which
-//! instructions some output depends on, and which values flow into a bootstrap.
+//! Scale flow into bootstraps: the values whose scale reaches a bootstrap unchanged, so that
+//! the levels pass can encode their products to land exactly on the bootstrap's input scale
+//! (no scale fix before a bootstrap of a folded activation input).
 
-use super::is_exact_integer;
-use fhec_ir::{Immediate, Inst, Opcode, Program, Scale, Value};
-use std::collections::{BTreeSet, HashMap, HashSet};
-
-/// The instructions some output depends on (inputs are kept as the program's interface;
-/// `free`s are dropped, the schedule pass places its own).
-pub(super) fn live_instructions(program: &Program) -> HashSet<Inst> {
-    let mut needed: HashSet<Value> = HashSet::new();
-    let mut live = HashSet::new();
-    let order: Vec<_> = program.instructions().collect();
-    for (inst, data) in order.into_iter().rev() {
-        let keep = match data.opcode {
-            Opcode::Input | Opcode::Output => true,
-            Opcode::Free => false,
-            _ => data.results.iter().any(|r| needed.contains(r)),
-        };
-        if keep {
-            live.insert(inst);
-            needed.extend(&data.args);
-        }
-    }
-    live
-}
+use crate::passes::dataflow::Dataflow;
+use crate::passes::levels::is_exact_integer;
+use fhec_ir::{Immediate, Opcode, Scale, Value};
+use std::collections::{BTreeSet, HashMap};
 
 /// The values whose scale reaches a bootstrap unchanged (through additions, negation,
 /// rotations, constant additions and exact integer products), each with the bootstrap's input
-/// scale: if their pending sums land on it, the bootstrap's input needs no scale fix.
-pub(super) fn scale_targets(
-    program: &Program,
+/// scale: if their pending sums land on it, the bootstrap's input needs no scale fix. The
+/// bootstraps are the values of `bootstraps` and the operands of `bootstrap` instructions.
+pub fn scale_targets(
+    dataflow: &Dataflow,
     bootstraps: &BTreeSet<Value>,
     input_scale: &Scale,
 ) -> HashMap<Value, Scale> {
-    let mut definitions = HashMap::new();
+    let program = dataflow.program();
     let mut roots: Vec<Value> = bootstraps.iter().copied().collect();
-    for (_, data) in program.instructions() {
-        for &r in &data.results {
-            definitions.insert(r, data);
-        }
+    for node in dataflow.nodes() {
+        let data = dataflow.data(node);
         if data.opcode == Opcode::Bootstrap {
             roots.extend(&data.args);
         }
@@ -48,7 +29,7 @@ pub(super) fn scale_targets(
         if targets.insert(v, input_scale.clone()).is_some() {
             continue;
         }
-        let Some(data) = definitions.get(&v) else {
+        let Some(data) = dataflow.definer(v).map(|node| dataflow.data(node)) else {
             continue;
         };
         let transparent = match (&data.opcode, &data.imm) {
