@@ -65,6 +65,22 @@ fn the_report_has_per_layer_precision_resumes_and_merges() {
         path("merged.json"),
     );
 
+    // A report that cannot be written is refused before any work.
+    let nowhere = dir.path().join("missing/dir/r.json");
+    let started = Instant::now();
+    let refused = failure(&fhec(&run_args(
+        program,
+        data,
+        "0..3",
+        nowhere.to_str().unwrap(),
+    )));
+    assert!(refused.contains("missing/dir"), "{refused}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+
     // One run over images 0..3.
     success(&fhec(&run_args(program, data, "0..3", &whole)));
     let report = read_report(Path::new(&whole));

@@ -56,6 +56,7 @@ SHARED_FLAGS = {
         ("--first-mod-bits", int, 60, "bits of the first prime"),
         ("--dnum", int, 3, "key-switching digits"),
         ("--repeats", int, 2, "timed bootstraps"),
+        ("--input", str, "uniform", "slot vector bootstrapped: uniform, constant, biased or activation"),
     ],
 }
 
@@ -239,7 +240,7 @@ COMPARED_PARAMS = {
 def parameter_mismatches(fhec: dict, openfhe: dict) -> list[str]:
     """Parameters that differ between the two runs (names both echo; log QP within 0.5 bit)."""
     differences = []
-    for key in ("threads", "slots"):
+    for key in ("threads", "slots", "input"):
         if (key in fhec or key in openfhe) and fhec.get(key) != openfhe.get(key):
             differences.append(f"{key}: fhec {fhec.get(key)}, openfhe {openfhe.get(key)}")
     for key, tolerance in COMPARED_PARAMS.items():

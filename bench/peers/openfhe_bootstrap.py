@@ -3,7 +3,8 @@
 
 Builds an OpenFHE CKKS context whose depth is the bootstrapping depth for the level budget plus
 --levels-after levels for the circuit, generates the bootstrapping keys for --slots slots, and
-bootstraps a ciphertext holding values uniform in [-1, 1] --repeats times. Prints one JSON
+bootstraps a ciphertext holding the --input slot vector (default: values uniform in [-1, 1])
+--repeats times. Prints one JSON
 document in the shape of `fhec bench bootstrap --json` (DESIGN §10), plus "peer",
 "openfhe_version" and a few OpenFHE-specific fields.
 
@@ -31,7 +32,9 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -52,6 +55,26 @@ def parse_level_budget(text: str) -> list[int]:
     if len(budget) != 2 or min(budget) < 1:
         raise argparse.ArgumentTypeError(f"level budget {text!r} must be two positive integers like 3,3")
     return budget
+
+
+INPUT_KINDS = ("uniform", "constant", "biased", "activation")
+
+# The tensor `fhec bench bootstrap --input activation` builds in (bench/inputs/README.md).
+PRE_RELU = Path(__file__).resolve().parent.parent / "inputs" / "resnet20_pre_relu.i16"
+
+
+def input_values(kind: str, rng: np.random.Generator, slots: int) -> np.ndarray:
+    """The `slots` real values of --input `kind`, as fhec's benchmark builds them."""
+    if kind == "uniform":
+        return peerlib.uniform_inputs(rng, slots)
+    if kind == "constant":
+        return np.full(slots, 0.9)
+    if kind == "biased":
+        return 0.8 + 0.1 * rng.uniform(-1.0, 1.0, size=slots)
+    tensor = np.fromfile(PRE_RELU, dtype="<i2").astype(np.float64) / 32768.0
+    if slots > tensor.size:
+        sys.exit(f"--input activation: {PRE_RELU} holds {tensor.size} slots, not {slots}")
+    return tensor[:slots]
 
 
 def parse_args() -> argparse.Namespace:
@@ -91,6 +114,14 @@ def parse_args() -> argparse.Namespace:
         default=0,
         help="OpenFHE's bootstrapping correction factor in bits (default 0: OpenFHE's own choice); "
         "it must be at least first-mod-bits minus scale-bits",
+    )
+    parser.add_argument(
+        "--input",
+        choices=INPUT_KINDS,
+        default="uniform",
+        help="slot vector bootstrapped, as `fhec bench bootstrap --input`: uniform in [-1, 1] "
+        "(default), constant (every slot 0.9), biased (uniform in [0.7, 0.9]) or activation "
+        "(the ResNet-20 pre-ReLU tensor of bench/inputs/)",
     )
     args = parser.parse_args()
     peerlib.check_common_arguments(parser, args)
@@ -217,7 +248,7 @@ def main() -> None:
     automorphism_keys = len(context.GetExistingEvalAutomorphismKeyIndices(key_tag))
 
     rng = np.random.default_rng(args.seed)
-    values = peerlib.uniform_inputs(rng, args.slots)
+    values = input_values(args.input, rng, args.slots)
     input_level = depth - 1  # one level left, as in OpenFHE's bootstrapping examples
     plaintext = context.MakeCKKSPackedPlaintext(values, 1, input_level, None, args.slots)
     ciphertext = context.Encrypt(keys.publicKey, plaintext)
@@ -243,6 +274,7 @@ def main() -> None:
     document = {
         **run.header("bootstrap"),
         "slots": args.slots,
+        "input": args.input,
         "params": {
             **run.params(moduli, depth, "FLEXIBLEAUTO"),
             "bootstrap_depth": bootstrap_depth,

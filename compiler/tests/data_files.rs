@@ -232,7 +232,7 @@ fn logits_files_are_checked_and_compared() {
     let json = serde_json::to_string(&report).unwrap();
     assert_eq!(
         json,
-        r#"{"model":"m","images":2,"correct":1,"accuracy":0.5,"approx":false,"precision":"f32","per_class_recall":{"x":0.0,"y":1.0,"z":0.0},"max_abs_logit_diff":0.5}"#
+        r#"{"model":"m","images":2,"correct":1,"accuracy":0.5,"approx":false,"precision":"f32","per_class_recall":{"x":0.0,"y":1.0,"z":0.0},"max_abs_logit_diff":0.5,"logit_gaps":{"min":1.0,"below":{"0.0001":0,"0.001":0,"0.003":0,"0.01":0,"0.03":0,"0.1":0,"0.3":0,"1":0}}}"#
     );
 }
 

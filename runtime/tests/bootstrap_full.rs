@@ -91,10 +91,10 @@ fn bootstrap_and_reuse(log_n: u32, log_slots: u32) {
     assert_eq!(output.slots, s.config.slots());
     let stats = PrecisionStats::of(&values, &s.decrypt(&output));
     report(&format!("bootstrap {name}"), &stats);
-    // Measured 22.0–24.9 bits mean, 20.2–22.9 worst (the sine's cubic term at message
-    // ratio 2^8 dominates at these sizes; see bootstrap_stages.rs).
-    assert!(stats.mean_bits() > 21.0, "{name}: {stats}");
-    assert!(stats.min_bits() > 19.0, "{name}: {stats}");
+    // Measured 29.3–31.3 bits mean, 27.1–29.4 worst (22.0–24.9 / 20.2–22.9 before the
+    // arcsine stage: the sine's cubic term at message ratio 2^8 dominated at these sizes).
+    assert!(stats.mean_bits() > 28.0, "{name}: {stats}");
+    assert!(stats.min_bits() > 26.0, "{name}: {stats}");
 
     // Levels really refreshed: one product, then a second bootstrap from level ≥ 1.
     let evaluator = Evaluator::new(&s.context).with_relinearization_key(&s.keys.relinearization);
@@ -102,12 +102,12 @@ fn bootstrap_and_reuse(log_n: u32, log_slots: u32) {
     let squares: Vec<C64> = values.iter().map(|&v| v * v).collect();
     let stats = PrecisionStats::of(&squares, &s.decrypt(&square));
     report(&format!("square after bootstrap {name}"), &stats);
-    assert!(stats.mean_bits() > 20.5, "{name} square: {stats}");
+    assert!(stats.mean_bits() > 27.5, "{name} square: {stats}");
     let again = bootstrapper.bootstrap(&square).unwrap();
     assert_eq!(again.level(), s.config.output_level());
     let stats = PrecisionStats::of(&squares, &s.decrypt(&again));
     report(&format!("second bootstrap {name}"), &stats);
-    assert!(stats.mean_bits() > 20.0, "{name} twice: {stats}");
+    assert!(stats.mean_bits() > 27.0, "{name} twice: {stats}");
 }
 
 #[test]

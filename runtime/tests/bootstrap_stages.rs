@@ -5,8 +5,8 @@
 //!
 //! - CoeffToSlot: slot j ≈ x_(brv j)/K, x = t/q0 (bound in x units).
 //! - EvalMod, homomorphic part: against its own clear evaluation (bound in message units).
-//! - EvalMod's approximation (fit, sine term): printed with `FHEC_PRINT_PRECISION=1`; it is
-//!   EvalMod's own concern (tests/evalmod_precision.rs).
+//! - EvalMod's approximation of x mod 1 (sine and arcsine stage, and the sine alone): printed
+//!   with `FHEC_PRINT_PRECISION=1`; it is EvalMod's own concern (tests/evalmod_precision.rs).
 
 use fhec_params::bootstrap::test_boot_insecure;
 use fhec_params::{BootstrapConfig, DftPlan, Level};
@@ -114,7 +114,8 @@ fn each_stage_within_its_budget() {
         summary(&c2s_errors)
     );
 
-    // EvalMod: homomorphic noise against its clear evaluation, and its approximation.
+    // EvalMod: homomorphic noise against its clear evaluation, and its approximation of
+    // x mod 1 (with the arcsine stage) against the sine's.
     let factor = q0 / config.input_scale();
     let evalmod = EvalMod::new(config.evalmod(), factor).unwrap();
     let target = config.output_scale();
@@ -129,12 +130,15 @@ fn each_stage_within_its_budget() {
         let scaled_sine = factor * (2.0 * PI * x[i]).sin() / (2.0 * PI);
         let exact = factor * (x[i] - x[i].round());
         noise.push((value - clear).abs());
-        fit.push((clear - scaled_sine).abs());
+        fit.push((clear - exact).abs());
         sine.push((scaled_sine - exact).abs());
     }
     print("EvalMod homomorphic noise, message units", &noise);
-    print("EvalMod polynomial fit, message units", &fit);
-    print("EvalMod sine term, message units", &sine);
+    print(
+        "EvalMod (sine + arcsine) against x mod 1, message units",
+        &fit,
+    );
+    print("the sine alone against x mod 1, message units", &sine);
     assert!(
         summary(&noise).1 < -28.0,
         "EvalMod noise: {:?}",

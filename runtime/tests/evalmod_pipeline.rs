@@ -25,22 +25,23 @@ use fhec_runtime::sampling::SecureRng;
 
 #[test]
 fn modraise_and_evalmod_between_oracle_dfts_return_the_message() {
-    // The preset's EvalMod (degree 30, r = 4, 9 levels).
+    // The preset's EvalMod (degree 30, r = 4, arcsine stage: 11 levels).
     let config = BootstrapConfig::new(test_boot_insecure(11, 10)).unwrap();
-    assert_eq!(config.levels_per_step()[1], 9);
-    run(&config, "TEST_BOOT_N11_INSECURE r=4", 23.0);
+    assert_eq!(config.levels_per_step()[1], 11);
+    run(&config, "TEST_BOOT_N11_INSECURE r=4", 30.5);
 }
 
 #[test]
 fn three_double_angles_save_a_level_for_less_precision() {
-    // r = 3 (Lattigo's default, 8 levels): the polynomial error is 2^-35.1 instead of 2^-45.
+    // r = 3 (Lattigo's default, 8 levels for the sine): the polynomial error is 2^-35.1
+    // instead of 2^-45.
     let mut literal = test_boot_insecure(11, 10);
     literal.evalmod.double_angles = 3;
     let config = BootstrapConfig::new(literal).unwrap();
-    assert_eq!(config.levels_per_step()[1], 8);
-    // At N = 2^11 the sine's cubic term (2π·c/A)²/6 on coefficients c ≈ 2^-5.5 limits both
-    // variants near 24 bits; at N = 2^16 the coefficients are 2^2.5 smaller and the polynomial
-    // error, amplified by √N, dominates instead (docs/bootstrapping.md).
+    assert_eq!(config.levels_per_step()[1], 10);
+    // With the arcsine stage the sine's cubic term no longer limits either variant (it held
+    // both near 24 bits at N = 2^11): r = 4 gives 31.7 bits, r = 3 stays at 24.0, its
+    // polynomial error amplified by √N (docs/bootstrapping.md).
     run(&config, "TEST_BOOT_N11_INSECURE r=3", 22.0);
 }
 

@@ -213,7 +213,7 @@ fn truncation_anywhere_is_refused_as_truncation() {
     let scratch = Scratch::new();
     let good = scratch.good_bytes();
     let payload_len = (good.len() - HEADER_LEN) as u64;
-    for cut in [0, 3, 8, 9, 50, 95] {
+    for cut in [0, 3, 8, 9, 50, 95, HEADER_LEN - 1] {
         let path = scratch.file(&format!("cut{cut}.ct"), &good[..cut]);
         let error = refusal(&path);
         assert_problem!(error, Problem::TruncatedHeader { file_len } if *file_len == cut as u64);
@@ -242,8 +242,9 @@ fn truncation_anywhere_is_refused_as_truncation() {
 fn flipped_bytes_are_refused_as_corruption() {
     let scratch = Scratch::new();
     let good = scratch.good_bytes();
-    // Kind, payload version, parameter hash, length, payload checksum, header checksum.
-    for at in [10, 13, 20, 50, 60, 90] {
+    // Kind, payload version, parameter hash, length, payload checksum, key set, header
+    // checksum.
+    for at in [10, 13, 20, 50, 60, 90, 120, 140] {
         let mut bad = good.clone();
         bad[at] ^= 0x01;
         let error = refusal(&scratch.file(&format!("h{at}.ct"), &bad));
@@ -281,10 +282,12 @@ fn foreign_files_are_refused() {
 fn unknown_versions_are_refused() {
     let scratch = Scratch::new();
     let good = scratch.good_bytes();
-    let mut newer_format = good.clone();
-    newer_format[8] = 2;
-    let error = refusal(&scratch.file("format.ct", &newer_format));
-    assert_problem!(error, Problem::UnknownFormatVersion { found: 2 });
+    for other in [1, 3] {
+        let mut other_format = good.clone();
+        other_format[8] = other;
+        let error = refusal(&scratch.file("format.ct", &other_format));
+        assert_problem!(error, Problem::UnknownFormatVersion { found } if *found == u16::from(other));
+    }
 
     let mut header = Header::parse(&good[..HEADER_LEN], good.len() as u64).unwrap();
     for version in [0, 2, u32::MAX] {
@@ -328,8 +331,8 @@ fn other_parameters_and_other_kinds_are_refused() {
 
     let mut unknown = good.clone();
     unknown[10..12].copy_from_slice(&999u16.to_le_bytes());
-    let checksum = *blake3::hash(&unknown[..88]).as_bytes();
-    unknown[88..96].copy_from_slice(&checksum[..8]);
+    let checksum = *blake3::hash(&unknown[..HEADER_LEN - 8]).as_bytes();
+    unknown[HEADER_LEN - 8..HEADER_LEN].copy_from_slice(&checksum[..8]);
     let error = refusal(&scratch.file("unknown.ct", &unknown));
     assert_problem!(error, Problem::UnknownKind { code: 999 });
 }

@@ -1,11 +1,13 @@
 //! Golden bytes (STYLE #33): the exact file of a small object is pinned here, so any accidental
 //! change of the container or of the payload primitives fails this test. An intended change
-//! bumps a version and adds a new golden file, keeping this one to prove old files still read.
+//! bumps a version and adds a new golden file, keeping the old one to prove old files still
+//! read, or (format 1, without the key-set tag) that they are refused as what they are.
 
 use std::path::Path;
 
 use fhec_runtime::serialize::{
-    Codec, Header, ObjectKind, ParamHash, PayloadError, Reader, Writer, from_bytes, to_bytes,
+    Codec, HEADER_LEN, Header, KeySetTag, ObjectKind, ParamHash, PayloadError, Problem, Reader,
+    Writer, from_bytes, from_bytes_tagged, to_bytes_tagged,
 };
 
 /// A small object using every payload primitive.
@@ -70,8 +72,36 @@ fn params() -> ParamHash {
     ParamHash(std::array::from_fn(|i| 0xa0 + i as u8))
 }
 
-/// The file, 16 bytes a line.
+fn key_set() -> KeySetTag {
+    KeySetTag {
+        id: std::array::from_fn(|i| 0x10 + i as u8),
+        program: std::array::from_fn(|i| 0x40 + i as u8),
+    }
+}
+
+/// The file in format 2, 16 bytes a line.
 const GOLDEN_HEX: &str = "
+89464845430d0a1a0200070001000000
+a0a1a2a3a4a5a6a7a8a9aaabacadaeaf
+b0b1b2b3b4b5b6b7b8b9babbbcbdbebf
+71000000000000007d7bf29ac127677e
+10ec900f36bee57305c7ba8e3d0af8a3
+e03eabaa552ec5381011121314151617
+18191a1b1c1d1e1f4041424344454647
+48494a4b4c4d4e4f5051525354555657
+58595a5b5c5d5e5f74fc35c345da6db1
+03000000010000000000007042000102
+030405060708090a0b0c0d0e0f101112
+131415161718191a1b1c1d1e1f040000
+00000000006668656302000000000000
+00030000000000000001000000000000
+00020000000000000003000000000000
+000100000000000000c5ffffffffffff
+ff
+";
+
+/// The same object's file in format 1 (no key-set tag), 16 bytes a line.
+const GOLDEN_V1_HEX: &str = "
 89464845430d0a1a0100070001000000
 a0a1a2a3a4a5a6a7a8a9aaabacadaeaf
 b0b1b2b3b4b5b6b7b8b9babbbcbdbebf
@@ -100,9 +130,16 @@ fn hex_lines(bytes: &[u8]) -> String {
         .collect()
 }
 
+fn unhex(text: &str) -> Vec<u8> {
+    text.split_whitespace()
+        .flat_map(|line| (0..line.len()).step_by(2).map(move |at| &line[at..at + 2]))
+        .map(|pair| u8::from_str_radix(pair, 16).unwrap())
+        .collect()
+}
+
 #[test]
 fn the_file_of_a_small_object_is_pinned() {
-    let bytes = to_bytes(&golden(), &params()).unwrap();
+    let bytes = to_bytes_tagged(&golden(), &params(), &key_set()).unwrap();
     assert_eq!(
         hex_lines(&bytes),
         GOLDEN_HEX.trim_start(),
@@ -112,30 +149,40 @@ fn the_file_of_a_small_object_is_pinned() {
 
 #[test]
 fn the_pinned_file_still_reads() {
-    let bytes: Vec<u8> = GOLDEN_HEX
-        .split_whitespace()
-        .flat_map(|line| (0..line.len()).step_by(2).map(move |at| &line[at..at + 2]))
-        .map(|pair| u8::from_str_radix(pair, 16).unwrap())
-        .collect();
-    let back: Golden = from_bytes(&bytes, Path::new("golden"), &params(), &()).unwrap();
-    assert_eq!(back, golden());
+    let bytes = unhex(GOLDEN_HEX);
+    let (back, tag): (Golden, _) =
+        from_bytes_tagged(&bytes, Path::new("golden"), &params(), &()).unwrap();
+    assert_eq!((back, tag), (golden(), key_set()));
+}
+
+#[test]
+fn a_format_1_file_is_refused_as_such() {
+    let bytes = unhex(GOLDEN_V1_HEX);
+    let error = from_bytes::<Golden>(&bytes, Path::new("old"), &params(), &()).unwrap_err();
+    assert!(
+        matches!(error.problem(), Problem::UnknownFormatVersion { found: 1 }),
+        "{error}"
+    );
 }
 
 /// The header fields sit where `docs/file-formats.md` says, and the checksums are the BLAKE3
 /// digests it describes.
 #[test]
 fn the_layout_matches_the_documentation() {
-    let bytes = to_bytes(&golden(), &params()).unwrap();
+    let bytes = to_bytes_tagged(&golden(), &params(), &key_set()).unwrap();
     let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
     assert_eq!(&bytes[0..8], b"\x89FHEC\r\n\x1a");
-    assert_eq!(u16_at(8), 1, "format version");
+    assert_eq!(u16_at(8), 2, "format version");
     assert_eq!(u16_at(10), ObjectKind::Plaintext.code());
     assert_eq!(bytes[12..16], 1u32.to_le_bytes(), "payload version");
     assert_eq!(bytes[16..48], params().0);
-    let payload = &bytes[96..];
+    assert_eq!(HEADER_LEN, 144);
+    let payload = &bytes[144..];
     assert_eq!(bytes[48..56], (payload.len() as u64).to_le_bytes());
     assert_eq!(bytes[56..88], *blake3::hash(payload).as_bytes());
-    assert_eq!(bytes[88..96], blake3::hash(&bytes[..88]).as_bytes()[..8]);
-    let header = Header::parse(&bytes[..96], bytes.len() as u64).unwrap();
+    assert_eq!(bytes[88..104], key_set().id);
+    assert_eq!(bytes[104..136], key_set().program);
+    assert_eq!(bytes[136..144], blake3::hash(&bytes[..136]).as_bytes()[..8]);
+    let header = Header::parse(&bytes[..144], bytes.len() as u64).unwrap();
     assert_eq!(header.payload_len, 113);
 }

@@ -25,31 +25,31 @@ fn all_presets() -> Vec<(&'static str, CkksParams)> {
 const GOLDEN_DIGESTS: &[(&str, &str)] = &[
     (
         "N13_QP211",
-        "7f0bd6462b4915ebf12c899a6c9175da82da79eb322f0829c0bb7c537230e251",
+        "99b3602ef871ce2af5e8b805ce45975c20689a42f7fe51d85fced5fd27383f73",
     ),
     (
         "N14_QP422",
-        "19768286d13eca2203b6acae7f5bce83b5f2fe39c57fe9937b9abdb7b3818a35",
+        "d499f78430ffc9bcd789024c687bcda5dd050d396829b42ed8b6cd723d58a19a",
     ),
     (
         "N15_QP838",
-        "81bb9b1e36cb975f01c9adbf199ece10892fe741a09a41a5c10b589c66d94782",
+        "0de0143a25984a7c274fa5393765745647c42f514feba4408017a02339e14b72",
     ),
     (
         "N16_QP1740",
-        "cf3e34a79e10713351d2c2aee140cf71a8216b620f720397bcad7440201aad35",
+        "7a5aab11b2ebe373f83b8ce11500596496c9b38adae084de925605f475981b31",
     ),
     (
         "TEST_N10_QP365_INSECURE",
-        "b7ee61ca0479ce5cbe7c75cbfbc88f4d33bf3a3fed826ec6d96b0bb3545cf47c",
+        "c54caff4c163cf7d804ca2cd40c96ac6ceb64a20c52dde8ec9e2c289f2d80f8b",
     ),
     (
         "TEST_N11_QP365_INSECURE",
-        "135f9bf2a92bf1c2e662c654c7d2a26594955f2862290083699a33b49f851d64",
+        "6730b2fa894a9b7833ea761d80cf7c165a3730f61d1efeeb7cb8f0c0b0f3a933",
     ),
     (
         "TEST_N12_QP365_INSECURE",
-        "5c6eb8a500f628649947032010aef10371c2d2e7ba9219af595e081fa67cba59",
+        "8ba4b4d285965995aa4d14ac715610c08edbbae63866588d1e7f1877f5d1cbd8",
     ),
 ];
 

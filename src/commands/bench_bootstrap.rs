@@ -1,6 +1,6 @@
 //! `fhec bench bootstrap`: times one CKKS bootstrap (DESIGN §10, issue 4) and reports the
 //! median time over repeats, levels in and out, precision in bits (mean and worst slot) on
-//! complex inputs uniform in [−1, 1], key generation and set-up time, evaluation-key bytes
+//! complex inputs uniform in [−1, 1] or the structured slot vector `--input` names, key generation and set-up time, evaluation-key bytes
 //! (measured and by the DESIGN §5 formula), the encoded DFT matrices' bytes and the peak
 //! resident set size.
 //!
@@ -43,9 +43,29 @@ pub struct BootstrapBenchArgs {
     /// Where the DFT diagonals live: kept encoded (fast) or encoded at each bootstrap (lean).
     #[arg(long, value_enum, default_value_t = Diagonals::Encoded)]
     diagonals: Diagonals,
+    /// The slot vector bootstrapped (precision is measured against it).
+    #[arg(long, value_enum, default_value_t = InputKind::Uniform)]
+    input: InputKind,
     /// Print JSON instead of a summary.
     #[arg(long)]
     json: bool,
+}
+
+/// `--input`: what the bootstrapped slots hold. Random slots have plaintext coefficients of
+/// size ≈ 1/√N; the others put a large mean into one coefficient, where EvalMod's sine would
+/// compress it without the arcsine stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+enum InputKind {
+    /// Real and imaginary parts uniform in [−1, 1] (DESIGN §10's benchmark input).
+    Uniform,
+    /// Every slot 0.9 (real).
+    Constant,
+    /// Real, uniform in [0.7, 0.9]: mean 0.8, spread ±0.1.
+    Biased,
+    /// A ResNet-20 pre-ReLU tensor as the compiled program bootstraps it (built in, see
+    /// `bench/inputs/README.md`).
+    Activation,
 }
 
 /// `--diagonals`: the runtime's [`DiagonalResidency`], as a command-line value.
@@ -86,7 +106,7 @@ struct BootstrapReport {
     cpu_median_s: Option<f64>,
     /// Wall time of each stage in the median run.
     phases_s: Phases,
-    /// On complex inputs with real and imaginary parts uniform in [−1, 1], against the input.
+    /// Against the input (`input`: uniform complex slots by default).
     precision_bits: Precision,
     /// Level a bootstrap input must be at.
     levels_in: usize,
@@ -107,6 +127,8 @@ struct BootstrapReport {
     eval_key_bytes_formula: u64,
     /// Where the DFT diagonals live (`--diagonals`).
     diagonals: Diagonals,
+    /// The slot vector bootstrapped (`--input`).
+    input: InputKind,
     /// The DFT diagonals as held in memory (encoded over Q_l·P, or slot values on demand).
     plaintext_bytes: u64,
     /// Peak resident set size of the process (VmHWM), `null` where unavailable.
@@ -232,9 +254,7 @@ fn measure(
     let setup_s = start.elapsed().as_secs_f64();
 
     let slots = config.slots();
-    let mut rng = SecureRng::insecure_from_fixed_seed([2; 32]);
-    let mut uniform = || rng.below(1 << 53) as f64 / (1u64 << 52) as f64 - 1.0;
-    let values: Vec<C64> = (0..slots).map(|_| C64::new(uniform(), uniform())).collect();
+    let values = input_values(args.input, slots)?;
     let encoder = Encoder::new(&context);
     let plaintext = encoder.encode(&values, slots, Level(0), config.input_scale())?;
     let input = Encryptor::with_rng(&context, SecureRng::insecure_from_fixed_seed([3; 32]))
@@ -303,8 +323,26 @@ fn measure(
         eval_key_bytes_in_memory: keys.size_bytes() as u64,
         eval_key_bytes_formula: plan.bootstrap_key_bytes(config, true),
         diagonals: args.diagonals,
+        input: args.input,
         plaintext_bytes: bootstrapper.dft().size_bytes() as u64,
         peak_rss_bytes: peak_rss_bytes(),
+    })
+}
+
+/// The `slots` values of `kind` (fixed seeds, so runs are comparable).
+fn input_values(kind: InputKind, slots: usize) -> Result<Vec<C64>> {
+    let mut rng = SecureRng::insecure_from_fixed_seed([2; 32]);
+    let mut uniform = || rng.below(1 << 53) as f64 / (1u64 << 52) as f64 - 1.0;
+    Ok(match kind {
+        InputKind::Uniform => (0..slots).map(|_| C64::new(uniform(), uniform())).collect(),
+        InputKind::Constant => vec![C64::new(0.9, 0.0); slots],
+        InputKind::Biased => (0..slots)
+            .map(|_| C64::new(0.8 + 0.1 * uniform(), 0.0))
+            .collect(),
+        InputKind::Activation => activation(slots)?
+            .into_iter()
+            .map(|v| C64::new(v, 0.0))
+            .collect(),
     })
 }
 
@@ -339,10 +377,12 @@ fn print_summary(report: &BootstrapReport) {
         p.raise, p.coeff_to_slot, p.evalmod, p.slot_to_coeff
     );
     println!(
-        "levels in {} → out {} (depth {}); precision {:.1} bits mean, {:.1} worst slot",
+        "levels in {} → out {} (depth {}); precision on {:?} input {:.1} bits mean, {:.1} worst \
+         slot",
         report.levels_in,
         report.levels_out,
         report.depth,
+        report.input,
         report.precision_bits.mean,
         report.precision_bits.min
     );
@@ -362,4 +402,23 @@ fn print_summary(report: &BootstrapReport) {
                 b as f64 / 1e9
             ))
     );
+}
+
+/// Two ResNet-20 pre-ReLU slot vectors of 2^14 slots each, side by side, as the compiled
+/// program bootstraps them (test image 0; little-endian i16, value = integer / 2^15; how they
+/// were made: `bench/inputs/README.md`).
+const PRE_RELU: &[u8] = include_bytes!("../../bench/inputs/resnet20_pre_relu.i16");
+
+/// The first `slots` values of [`PRE_RELU`] (2^14 slots: the input of `layer2.1.relu1`; 2^15:
+/// followed by that of `layer2.1.relu2`).
+fn activation(slots: usize) -> Result<Vec<f64>> {
+    let available = PRE_RELU.len() / 2;
+    if slots > available {
+        bail!("--input activation: the built-in tensor has {available} slots, not {slots}");
+    }
+    Ok(PRE_RELU
+        .chunks_exact(2)
+        .take(slots)
+        .map(|pair| f64::from(i16::from_le_bytes([pair[0], pair[1]])) / 32768.0)
+        .collect())
 }

@@ -14,6 +14,7 @@ use fhec_runtime::exec::layer_probe::worst_difference;
 use serde::{Deserialize, Serialize};
 
 use super::files::write_atomically;
+use super::outputs::check_outputs;
 
 /// What one image gave on the CKKS backend.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -363,14 +364,8 @@ pub struct MergeArgs {
 /// `fhec report merge A.json B.json ... -o all.json`: one report over all their images;
 /// prints the merged summary.
 pub fn merge(args: MergeArgs) -> anyhow::Result<()> {
-    for input in &args.reports {
-        if same_file(input, &args.output) {
-            bail!(
-                "{}: the merged report would overwrite one of its inputs",
-                args.output.display()
-            );
-        }
-    }
+    let inputs: Vec<&Path> = args.reports.iter().map(|p| p.as_path()).collect();
+    check_outputs(&[&args.output], &inputs)?;
     let mut reports = args.reports.iter();
     let first = reports.next().context("no report to merge")?;
     let mut merged = Report::load(first)?;
@@ -381,12 +376,4 @@ pub fn merge(args: MergeArgs) -> anyhow::Result<()> {
     merged.save(&args.output)?;
     println!("{}", serde_json::to_string_pretty(&merged.summary)?);
     Ok(())
-}
-
-/// Whether `a` and `b` name the same existing file (or the same path).
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
 }

@@ -19,11 +19,12 @@ use fhec_compiler::frontend::LoadedModel;
 use fhec_compiler::lower::io::program_source;
 use fhec_compiler::reference::arg_max;
 use fhec_params::{SecurityLevel, SecurityPolicy};
-use fhec_runtime::exec::{CkksBackend, CkksClient, CkksSetup, run as exec_run};
+use fhec_runtime::exec::{CkksBackend, CkksClient, CkksSetup, run_observed};
 
 use super::approximation::CalibrationArgs;
 use super::check::ModelArgs;
 use super::compile::{Settings, compile_model};
+use super::eval_progress::EvalProgress;
 use super::files::{read_chunks, write_atomically};
 use super::process_stats::{peak_rss_bytes, reset_peak_rss};
 use super::progress;
@@ -82,11 +83,23 @@ impl Steps {
         doing: String,
         work: impl FnOnce() -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
+        self.timed(name, Some(doing), work)
+    }
+
+    /// Runs `work` as step `name`, with a spinner saying `doing` if given.
+    fn timed<T>(
+        &mut self,
+        name: &'static str,
+        doing: Option<String>,
+        work: impl FnOnce() -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
         reset_peak_rss();
-        let spinner = progress::spinner(doing);
+        let spinner = doing.map(progress::spinner);
         let start = Instant::now();
         let result = work();
-        spinner.finish_and_clear();
+        if let Some(spinner) = spinner {
+            spinner.finish_and_clear();
+        }
         self.0.push(Step {
             name,
             seconds: start.elapsed().as_secs_f64(),
@@ -94,6 +107,15 @@ impl Steps {
             note: String::new(),
         });
         result
+    }
+
+    /// [`Self::run`] without the spinner, for a step that draws its own progress.
+    fn run_quietly<T>(
+        &mut self,
+        name: &'static str,
+        work: impl FnOnce() -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        self.timed(name, None, work)
     }
 
     /// Adds a note to the last step.
@@ -256,9 +278,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             CkksBackend::new(&setup, &keys).with_context(|| format!("{path}: backend set-up"))
         })?;
         steps.note("server: evaluation keys only".into());
-        let outputs = steps.run("evaluate", "evaluating on the ciphertext".into(), || {
-            exec_run(program, &mut backend, encrypted, &session.plaintexts())
-                .with_context(|| format!("{path}: evaluating image {index}"))
+        let outputs = steps.run_quietly("evaluate", || {
+            let mut progress = EvalProgress::new(program, "evaluating on the ciphertext");
+            let outputs = run_observed(
+                program,
+                &mut backend,
+                encrypted,
+                &session.plaintexts(),
+                &mut progress,
+            );
+            progress.finish();
+            outputs.with_context(|| format!("{path}: evaluating image {index}"))
         })?;
         steps.run("decrypt", "decrypting".into(), || {
             session.unpack_logits(&client.decrypt_outputs(&outputs))

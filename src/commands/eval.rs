@@ -11,11 +11,12 @@ use std::time::Instant;
 use anyhow::Context;
 use fhec_compiler::data::DataDirSearch;
 use fhec_compiler::lower::io::program_source;
-use fhec_runtime::exec::{CkksBackend, EvaluationKeys, check_program, run as exec_run};
+use fhec_runtime::exec::{CkksBackend, EvaluationKeys, check_program, run_observed};
 use serde_json::json;
 
 use super::client_server::ProgramFile;
 use super::ct_bundle::{self, Side};
+use super::eval_progress::EvalProgress;
 use super::outputs::check_outputs;
 use super::process_stats::peak_rss_bytes;
 use super::run::{ClearSession, thread_pool};
@@ -83,8 +84,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             keys_dir,
         )?;
         let start = Instant::now();
-        let outputs = exec_run(&loaded.program, &mut backend, inputs, &session.plaintexts())
-            .with_context(|| format!("{path}: evaluating {}", args.input.display()))?;
+        let mut progress = EvalProgress::new(&loaded.program, "evaluating");
+        let outputs = run_observed(
+            &loaded.program,
+            &mut backend,
+            inputs,
+            &session.plaintexts(),
+            &mut progress,
+        );
+        progress.finish();
+        let outputs =
+            outputs.with_context(|| format!("{path}: evaluating {}", args.input.display()))?;
         phases.insert("eval_s", start.elapsed().as_secs_f64());
         ct_bundle::write(&args.output, &loaded.setup, key_set, outputs)?;
         Ok(())

@@ -1,6 +1,6 @@
-//! Progress of one encrypted evaluation, layer by layer: a bar on stderr (hidden when stderr
-//! is not a terminal) that names the layer being evaluated, the elapsed time and an estimate
-//! of what is left.
+//! Progress of one encrypted evaluation, layer by layer: a bar on stderr (drawn as
+//! `progress` says: terminals only, never with `--quiet`) that names the layer being
+//! evaluated, the elapsed time and an estimate of what is left.
 //!
 //! The estimate weighs each instruction by the typical cost of its operation relative to an
 //! addition (measured on ResNet-20 at N = 2^16: a bootstrap costs about 8 000 additions, a
@@ -11,6 +11,8 @@ use std::time::Duration;
 use fhec_ir::{InstData, Opcode, Program, Value};
 use fhec_runtime::exec::Observer;
 use indicatif::{ProgressBar, ProgressStyle};
+
+use super::progress;
 
 /// The cost of one instruction in units of an addition.
 fn weight(opcode: Opcode, results: usize) -> u64 {
@@ -38,7 +40,7 @@ impl<'p> EvalProgress<'p> {
             .instructions()
             .map(|(_, data)| weight(data.opcode, data.results.len()))
             .sum();
-        let bar = ProgressBar::new(total.max(1));
+        let bar = ProgressBar::with_draw_target(Some(total.max(1)), progress::target());
         let style = ProgressStyle::with_template(
             "{prefix} [{elapsed_precise}] {wide_bar} {percent:>3}% ~{eta} left  {msg}",
         )

@@ -25,7 +25,8 @@ fn visible() -> bool {
         && std::io::stderr().is_terminal()
 }
 
-fn target() -> ProgressDrawTarget {
+/// Where progress is drawn: stderr when [`visible`], else nowhere.
+pub fn target() -> ProgressDrawTarget {
     if visible() {
         ProgressDrawTarget::stderr()
     } else {

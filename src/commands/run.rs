@@ -128,7 +128,7 @@ pub struct ProgramArgs {
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Threads (default: all cores).
-    #[arg(long)]
+    #[arg(long, value_parser = super::limits::parse_threads)]
     pub threads: Option<usize>,
 }
 
@@ -477,6 +477,9 @@ impl ProgramArgs {
 
 /// Runs the program on the images and prints the summary.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(report) = &args.report {
+        super::outputs::check_outputs(&[report], &[&args.program.program])?;
+    }
     if args.program.backend == BackendKind::Ckks {
         return super::run_ckks::run(args);
     }

@@ -34,11 +34,11 @@ use fhec_params::{SecurityLevel, SecurityPolicy};
 use fhec_runtime::bootstrap::DiagonalResidency;
 use fhec_runtime::exec::layer_probe::{Both, Capture, Compare, LayerTimer, layer_results};
 use fhec_runtime::exec::{CkksBackend, CkksClient, CkksSetup, run_observed};
-use indicatif::ProgressBar;
 
 use super::ckks_report::{CkksImage, OpEntry, Report, relative_precision};
 use super::eval_progress::EvalProgress;
 use super::process_stats::{peak_rss_bytes, process_cpu_ns};
+use super::progress;
 use super::run::{Args, ClearSession, DiagonalsArg, Loaded, thread_pool};
 
 /// The security label every output carries.
@@ -52,14 +52,6 @@ pub fn security_label(level: SecurityLevel) -> &'static str {
 /// Seconds since `start`.
 fn seconds(start: Instant) -> f64 {
     start.elapsed().as_secs_f64()
-}
-
-/// A spinner on stderr for a long single step (hidden when stderr is not a terminal).
-fn spinner(message: String) -> ProgressBar {
-    let spinner = ProgressBar::new_spinner();
-    spinner.set_message(message);
-    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
-    spinner
 }
 
 /// The CKKS context of a loaded program, refusing insecure parameters unless `insecure`
@@ -105,14 +97,14 @@ pub fn with_encrypted<R>(
 ) -> anyhow::Result<R> {
     let path = session.path.display().to_string();
     let program = &session.program;
-    let waiting = spinner(format!("{path}: generating keys"));
+    let waiting = progress::spinner(format!("{path}: generating keys"));
     let start = Instant::now();
     let generated = CkksClient::generate(setup, program);
     waiting.finish_and_clear();
     let (client, keys) = generated.with_context(|| format!("{path}: key generation"))?;
     let keygen_s = seconds(start);
 
-    let waiting = spinner(format!("{path}: preparing the bootstrapper"));
+    let waiting = progress::spinner(format!("{path}: preparing the bootstrapper"));
     let start = Instant::now();
     let residency = match diagonals {
         DiagonalsArg::Encoded => DiagonalResidency::Encoded,

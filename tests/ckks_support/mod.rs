@@ -22,7 +22,7 @@ pub const LOG_N: u32 = 12;
 
 /// The insecure test preset at N = 2^12 and 2^`log_slots` slots with three circuit levels
 /// instead of two: a degree-2 ReLU takes two (the square, then its coefficients), the
-/// linear layer after it one more; dnum 9 keeps the key-switching digits at two primes, below
+/// linear layer after it one more; dnum 10 keeps the key-switching digits at two primes, below
 /// the special modulus. SlotToCoeff's primes are 56 bits, far from the 45-bit working scale,
 /// so inputs start at the circuit's top level (`Target::max_input_level` would otherwise
 /// raise them through 42-bit primes) and the tiny models need a bootstrap.
@@ -30,7 +30,7 @@ pub fn literal(log_slots: u32) -> BootstrapLiteral {
     BootstrapLiteral {
         circuit_bits: vec![45; 3],
         s2c_bits: vec![56; 2],
-        dnum: 9,
+        dnum: 10,
         ..test_boot_insecure(LOG_N, log_slots)
     }
 }

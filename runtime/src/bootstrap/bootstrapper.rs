@@ -82,8 +82,8 @@ pub enum BootstrapError {
 /// Scales: the raised ciphertext decrypts to t = Δ_in·m + q0·I. It is relabelled with the
 /// EvalMod scale S (free), and CoeffToSlot multiplies by S/(q0·K), so EvalMod's slots hold
 /// u = t/(q0·K) = x/K carried at scale S (≈ its 60-bit primes). EvalMod returns
-/// (q0/Δ_in)·sin(2πx)/(2π) ≈ m, also at scale S, and SlotToCoeff brings it to the output
-/// scale.
+/// (q0/Δ_in)·(x mod 1) = m (the sine, then the arcsine stage when the configuration has one),
+/// also at scale S, and SlotToCoeff brings it to the output scale.
 pub struct Bootstrapper<'a> {
     context: &'a CkksContext,
     config: BootstrapConfig,

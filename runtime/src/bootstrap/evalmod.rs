@@ -13,8 +13,16 @@
 //! w_i = w_(i−1)² − λ_i (since λ_(i−1)²·cos² θ − λ_i = λ_i·cos 2θ), so no level is spent on
 //! constants and A costs nothing.
 //!
-//! **Levels**: ⌈log2(d + 1)⌉ for p (the Chebyshev evaluator's exact depth) plus r, the same
-//! count as `EvalModLiteral::depth`. **Scales**: the target output scale is reached exactly by
+//! **Arcsine stage** (when the literal has arcsine primes): the sine compresses a message
+//! coefficient m by its cubic term, sin(2πf)/(2π) ≈ f·(1 − (2πf)²/6) with f = m/A, which is
+//! 2^-11.3 at m = 1 for A = 2^7: invisible on random slots (coefficients ≈ 1/√N), but a slot
+//! vector with a large mean puts it into one coefficient. Two more levels compute
+//! F = s·(1 + c·s²) ≈ A·arcsin(2πs/A)/(2π) = A·(x mod 1), with c fitted so that the relative
+//! error over |f| ≤ 2^-ratio is at most 0.0129·(2π·2^-ratio)⁴ (2^-23.7 at ratio 2^7; the
+//! Taylor coefficient would leave 2^-21.2). See [`arcsine_coefficient`].
+//!
+//! **Levels**: ⌈log2(d + 1)⌉ for p (the Chebyshev evaluator's exact depth) plus r, plus 2 for
+//! the arcsine stage, the same count as `EvalModLiteral::depth`. **Scales**: the target output scale is reached exactly by
 //! working backwards: before the square that divides by q_ℓ the scale must be √(s·q_ℓ), and p
 //! is evaluated directly at the first of these scales. The input scale should be about the
 //! EvalMod primes (Lattigo relabels the ciphertext to 2^60 before EvalMod, a free division
@@ -22,6 +30,7 @@
 
 use crate::ciphertext::Ciphertext;
 use crate::eval::{ChebyshevPolynomial, EvalError, Evaluator, PolynomialError};
+use fhec_params::bootstrap::ARCSINE_LEVELS;
 use fhec_params::{BootstrapConfig, EvalModLiteral, Level};
 use std::f64::consts::PI;
 use thiserror::Error;
@@ -72,6 +81,8 @@ pub struct EvalMod {
     polynomial: ChebyshevPolynomial,
     /// λ_1..λ_r: the constants subtracted after each square.
     constants: Vec<f64>,
+    /// c of the arcsine stage F = s·(1 + c·s²), if the literal has one.
+    arcsine: Option<f64>,
 }
 
 impl EvalMod {
@@ -105,11 +116,20 @@ impl EvalMod {
             lambdas[i] = (2.0 * lambdas[i + 1]).sqrt();
         }
         let polynomial = fit_cosine(literal, lambdas[0])?;
+        let arcsine = match literal.arcsine_bits.len() {
+            0 => None,
+            ARCSINE_LEVELS => Some(arcsine_coefficient(
+                literal.log_message_ratio,
+                output_factor,
+            )),
+            _ => return shape("the arcsine stage takes exactly two primes (or none)"),
+        };
         Ok(Self {
             literal: literal.clone(),
             output_factor,
             polynomial,
             constants: lambdas[1..].to_vec(),
+            arcsine,
         })
     }
 
@@ -122,9 +142,19 @@ impl EvalMod {
         Self::new(config.evalmod(), q0 / config.input_scale())
     }
 
-    /// Levels consumed: ⌈log2(degree + 1)⌉ + double angles.
+    /// Levels consumed: ⌈log2(degree + 1)⌉ + double angles (+ 2 for the arcsine stage).
     pub fn depth(&self) -> usize {
+        self.sine_depth() + self.arcsine.map_or(0, |_| ARCSINE_LEVELS)
+    }
+
+    /// Levels of the polynomial and the double angles.
+    fn sine_depth(&self) -> usize {
         self.polynomial.depth() + self.constants.len()
+    }
+
+    /// c of the arcsine stage F = s·(1 + c·s²), `None` without one.
+    pub fn arcsine_coefficient(&self) -> Option<f64> {
+        self.arcsine
     }
 
     /// The fitted cosine polynomial (on u = x/K ∈ [−1, 1]).
@@ -137,14 +167,18 @@ impl EvalMod {
         self.output_factor
     }
 
-    /// The clear-side result for x (in q0 units, |x| ≤ K): the same polynomial and double
-    /// angles in f64, ≈ A·sin(2πx)/(2π). The oracle of the tests and of precision budgets.
+    /// The clear-side result for x (in q0 units, |x| ≤ K): the same polynomial, double
+    /// angles and arcsine stage in f64, ≈ A·sin(2πx)/(2π) without the arcsine stage, ≈
+    /// A·(x − round(x)) with it. The oracle of the tests and of precision budgets.
     pub fn evaluate_clear(&self, x: f64) -> f64 {
         let mut w = self.polynomial.evaluate(x / f64::from(self.literal.k));
         for &lambda in &self.constants {
             w = w * w - lambda;
         }
-        w
+        match self.arcsine {
+            Some(c) => w * (1.0 + c * w * w),
+            None => w,
+        }
     }
 
     /// EvalMod on `input` (slots u = x/K, real), returning A·sin(2πx)/(2π) at level
@@ -168,10 +202,22 @@ impl EvalMod {
         }
         let context = evaluator.context();
         let polynomial_level = level - self.polynomial.depth();
+        let sine_level = level - self.sine_depth();
+        // The arcsine stage F = s·(1 + c·s²): s² divides by q at the sine's output level, the
+        // product by the next prime, and relabelling s² by 1/c (c·s² on the same integers)
+        // costs nothing, so F's scale is S³/(q_a·q_b·c) for a sine output at scale S.
+        let sine_scale = match self.arcsine {
+            Some(c) => {
+                let q_a = context.q_prime(Level(sine_level)) as f64;
+                let q_b = context.q_prime(Level(sine_level - 1)) as f64;
+                (target_scale * q_a * q_b * c).cbrt()
+            }
+            None => target_scale,
+        };
         // scales[i]: the scale of w_i; w_i is at level polynomial_level − i and its square
         // divides by q at that level.
         let r = self.constants.len();
-        let mut scales = vec![target_scale; r + 1];
+        let mut scales = vec![sine_scale; r + 1];
         for i in (0..r).rev() {
             let prime = context.q_prime(Level(polynomial_level - i)) as f64;
             scales[i] = (scales[i + 1] * prime).sqrt();
@@ -183,8 +229,30 @@ impl EvalMod {
             w.scale = scales[i + 1];
             evaluator.add_const_assign(&mut w, -lambda)?;
         }
-        Ok(w)
+        let Some(c) = self.arcsine else {
+            return Ok(w);
+        };
+        let mut factor = evaluator.mul_rescale_new(&w, &w)?;
+        factor.scale /= c;
+        evaluator.add_const_assign(&mut factor, 1.0)?;
+        evaluator.level_down_assign(&mut w, Level(sine_level - 1))?;
+        evaluator.mul_rescale_assign(&mut factor, &w)?;
+        // S³/(q_a·q_b·c) is the target up to the rounding of the cube root.
+        factor.scale = target_scale;
+        Ok(factor)
     }
+}
+
+/// c of the arcsine stage for a message ratio of 2^`log_message_ratio` and output factor A:
+/// with y = 2π·s/A = sin(2πf), arcsin(y) = y + y³/6 + 3y⁵/40 + …, and y + c'·y³ with
+/// c' = 1/6 + 2·(3/40)·(√2 − 1)·Y² equioscillates the relative error (a·(√2 − 1)²·Y⁴,
+/// a = 3/40) over |y| ≤ Y = sin(2π·2^-ratio), where the message lies. In the output's units
+/// c = c'·(2π/A)².
+pub fn arcsine_coefficient(log_message_ratio: u32, output_factor: f64) -> f64 {
+    let fifth_order = 3.0 / 40.0;
+    let y_max = (2.0 * PI * 2f64.powi(-(log_message_ratio as i32))).sin();
+    let c_prime = 1.0 / 6.0 + 2.0 * fifth_order * (2f64.sqrt() - 1.0) * y_max * y_max;
+    c_prime * (2.0 * PI / output_factor).powi(2)
 }
 
 /// The Han–Ki fit: least squares in the Chebyshev basis on points clustered around the
@@ -285,10 +353,13 @@ fn least_squares(rows: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
 mod tests {
     use super::*;
 
-    /// The test presets' EvalMod: degree 30, K = 16, 4 double angles, ratio 2^8 (`N16_BOOT`
-    /// differs only by its ratio, 2^7).
+    /// The test presets' sine: degree 30, K = 16, 4 double angles, ratio 2^8 (`N16_BOOT`
+    /// differs by its ratio, 2^7), without the arcsine stage.
     fn literal() -> EvalModLiteral {
-        fhec_params::bootstrap::test_boot_insecure(11, 10).evalmod
+        EvalModLiteral {
+            arcsine_bits: Vec::new(),
+            ..fhec_params::bootstrap::test_boot_insecure(11, 10).evalmod
+        }
     }
 
     /// The same with Lattigo's 3 double angles.
@@ -366,6 +437,45 @@ mod tests {
         assert!(worst < 2f64.powi(-44), "error 2^{:.2}", worst.log2());
     }
 
+    /// With the arcsine stage (two levels more) the output is A·(x − round(x)) rather than
+    /// A·sin(2πx)/(2π): on messages |m| ≤ 1 with A = 2^ratio, the sine alone is off by up to
+    /// m·(2π·m/A)²/6 (2^-11.3 at ratio 2^7), the arcsine stage leaves less than 2^-23.4 at
+    /// ratio 2^7 and 2^-27.4 at 2^8 (the fitted c's bound, 0.0129·(2π/A)⁴, plus the sine's own
+    /// 2^-45 relative to A).
+    #[test]
+    fn the_arcsine_stage_returns_x_mod_1() {
+        for (log_ratio, bound, sine_bound) in [(7, -23.4, -11.0), (8, -27.4, -13.0)] {
+            let with_arcsine = EvalModLiteral {
+                log_message_ratio: log_ratio,
+                arcsine_bits: vec![60; ARCSINE_LEVELS],
+                ..literal()
+            };
+            let a = 2f64.powi(log_ratio as i32);
+            let evalmod = EvalMod::new(&with_arcsine, a).unwrap();
+            assert_eq!(evalmod.depth(), 11);
+            let sine = EvalMod::new(&literal(), a).unwrap();
+            let (mut worst, mut worst_sine): (f64, f64) = (0.0, 0.0);
+            for i in -15i32..=15 {
+                for j in -64..=64 {
+                    let m = f64::from(j) / 64.0;
+                    let x = f64::from(i) + m / a;
+                    worst = worst.max((evalmod.evaluate_clear(x) - m).abs());
+                    worst_sine = worst_sine.max((sine.evaluate_clear(x) - m).abs());
+                }
+            }
+            assert!(
+                worst < 2f64.powf(bound),
+                "ratio 2^{log_ratio}: 2^{:.2}",
+                worst.log2()
+            );
+            assert!(
+                worst_sine > 2f64.powf(sine_bound - 1.0) && worst_sine < 2f64.powf(sine_bound),
+                "the sine alone: 2^{:.2}",
+                worst_sine.log2()
+            );
+        }
+    }
+
     #[test]
     fn bad_shapes_are_refused() {
         let mut bad = literal();
@@ -376,6 +486,14 @@ mod tests {
         ));
         assert!(matches!(
             EvalMod::new(&literal(), f64::NAN),
+            Err(EvalModError::Shape { .. })
+        ));
+        let one_arcsine_prime = EvalModLiteral {
+            arcsine_bits: vec![60],
+            ..literal()
+        };
+        assert!(matches!(
+            EvalMod::new(&one_arcsine_prime, 1.0),
             Err(EvalModError::Shape { .. })
         ));
     }

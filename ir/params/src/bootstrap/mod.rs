@@ -38,7 +38,8 @@ pub use presets::{n16_boot, test_boot_insecure};
 pub use security::{MAX_FAILURE_LOG2, k_for_hamming_weight, rounding_failure_log2, sparse_bound};
 
 /// EvalMod's shape: a polynomial of `degree` approximating the scaled cosine on [−K, K] in
-/// q0 units, then `double_angles` steps cos 2θ = 2cos²θ − 1 (plan §2.4).
+/// q0 units, then `double_angles` steps cos 2θ = 2cos²θ − 1 (plan §2.4), then optionally an
+/// arcsine stage that turns the sine into x mod 1.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct EvalModLiteral {
     /// Bits of each EvalMod prime (and log2 of the scale EvalMod runs at).
@@ -52,12 +53,28 @@ pub struct EvalModLiteral {
     pub double_angles: u32,
     /// log2 of the message ratio q0/Δ_in: the message occupies |x mod 1| ≤ 2^-ratio.
     pub log_message_ratio: u32,
+    /// Bits of the primes of the arcsine stage (bottom first): empty for none, else
+    /// [`ARCSINE_LEVELS`] primes. The stage maps s = sin(2πx)/(2π) to s + c·s³ ≈ x mod 1, so
+    /// that a message coefficient of size m·Δ/q0 is not compressed by the sine's cubic term
+    /// (2π·m·Δ/q0)²/6 (2^-11.3 at m = 1 with a ratio of 2^7): what a slot vector with a large
+    /// mean puts into one coefficient.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub arcsine_bits: Vec<u32>,
 }
 
+/// Levels of the arcsine stage: s² then s·(1 + c·s²).
+pub const ARCSINE_LEVELS: usize = 2;
+
 impl EvalModLiteral {
-    /// Levels EvalMod consumes: ⌈log2(degree + 1)⌉ for the polynomial plus one per double
-    /// angle (the runtime's Chebyshev evaluator reaches this depth exactly).
+    /// Levels EvalMod consumes: [`Self::sine_depth`] plus the arcsine stage's.
     pub fn depth(&self) -> usize {
+        self.sine_depth() + self.arcsine_bits.len()
+    }
+
+    /// Levels of the sine alone: ⌈log2(degree + 1)⌉ for the polynomial plus one per double
+    /// angle (the runtime's Chebyshev evaluator reaches this depth exactly); each is a prime
+    /// of `log_scale` bits.
+    pub fn sine_depth(&self) -> usize {
         polynomial_depth(self.degree as usize) + self.double_angles as usize
     }
 }
@@ -398,13 +415,15 @@ impl BootstrapConfig {
     }
 }
 
-/// The chain literal: q0 · circuit · S2C · EvalMod · C2S, dense ternary secret.
+/// The chain literal: q0 · circuit · S2C · EvalMod (arcsine, then sine) · C2S, dense ternary
+/// secret.
 fn chain_literal(literal: &BootstrapLiteral) -> CkksParamsLiteral {
     let evalmod = &literal.evalmod;
     let log_q = std::iter::once(literal.q0_bits)
         .chain(literal.circuit_bits.iter().copied())
         .chain(literal.s2c_bits.iter().copied())
-        .chain(std::iter::repeat_n(evalmod.log_scale, evalmod.depth()))
+        .chain(evalmod.arcsine_bits.iter().copied())
+        .chain(std::iter::repeat_n(evalmod.log_scale, evalmod.sine_depth()))
         .chain(literal.c2s_bits.iter().copied())
         .collect();
     CkksParamsLiteral {
@@ -427,6 +446,8 @@ fn check_evalmod(evalmod: &EvalModLiteral) -> Result<(), BootstrapError> {
         "at most 8 double-angle steps"
     } else if evalmod.log_scale > crate::params::MAX_PRIME_BITS {
         "the EvalMod scale cannot exceed the largest prime (61 bits)"
+    } else if !matches!(evalmod.arcsine_bits.len(), 0 | ARCSINE_LEVELS) {
+        "the arcsine stage takes exactly two primes (or none)"
     } else {
         return Ok(());
     };

@@ -5,24 +5,29 @@ use super::{BootstrapLiteral, EvalModLiteral};
 
 /// `N16_BOOT`: the 128-bit bootstrapping preset at N = 2^16 for 2^log_slots slots (plan §1.4).
 ///
-/// q0 60 · circuit 10 × 45 (scale 2^45) · S2C 3 × 42 · EvalMod 9 × 60 (degree 30 on [−16, 16],
-/// 4 double angles, message ratio 2^7) · C2S 4 × 56; special primes 5 × 61, dnum 5; ephemeral
-/// secret h = 32 (K = 16: failure 2^-138.7 at 2^15 slots). log Q ≈ 1400, log QP ≈ 1705
-/// ≤ 1747; q0·p0 < 2^121 (the sparse bound). Depth 16: input at level 0 with scale 2^53,
-/// output at level 10 with scale 2^45.
+/// q0 60 · circuit 10 × 45 (scale 2^45) · S2C 3 × 42 · EvalMod: arcsine 50, 48 and sine 9 × 60
+/// (degree 30 on [−16, 16], 4 double angles, message ratio 2^7) · C2S 3 × 56; special primes
+/// 5 × 61, dnum 5; ephemeral secret h = 32 (K = 16: failure 2^-138.7 at 2^15 slots).
+/// log QP ≈ 1747 ≤ 1747; q0·p0 < 2^121 (the sparse bound). Depth 17: input at level 0 with
+/// scale 2^53, output at level 10 with scale 2^45.
 ///
-/// Changed from plan §1.4 after measuring (docs/bootstrapping.md, ModRaise + EvalMod between
-/// oracle DFTs at N = 2^16, 2^15 uniform complex slots):
-/// - 4 double angles instead of 3 (EvalMod 9 levels): the polynomial error, amplified by √N in
-///   the slots, falls from 2^-35.1 to 2^-45.0 in q0 units (26.0 vs 23.3 bits at N = 2^13). The
-///   extra 60-bit prime is paid by one special prime fewer: with dnum 5 the largest digit is
-///   five 60-bit EvalMod primes (300 bits), still below P = 5 × 61 bits, and the keys keep 5
-///   digits of 32 limbs at the top.
+/// Changed from plan §1.4 after measuring (docs/bootstrapping.md):
+/// - 4 double angles instead of 3 (the sine 9 levels): the polynomial error, amplified by √N in
+///   the slots, falls from 2^-35.1 to 2^-45.0 in q0 units (26.0 vs 23.3 bits at N = 2^13).
 /// - message ratio 2^7 instead of 2^8: the dense key's rounding noise, amplified by the ratio,
-///   dominates at N = 2^16; 2^7 gives 25.2 bits mean (22.8 worst) against 24.3 (21.9), 2^6 gives
-///   24.9 as the sine's cubic term takes over. The price: a constant slot vector (all of the
-///   message in one coefficient) meets the cubic term at (2π·2^-7)²/6 ≈ 2^-11.3 instead of
-///   2^-13.3 (plan §2.4).
+///   dominates at N = 2^16; 2^7 gives 25.2 bits mean (22.8 worst) against 24.3 (21.9) between
+///   oracle DFTs.
+/// - an arcsine stage (2 levels): without it a slot vector with a large mean (all of it in one
+///   coefficient) meets the sine's cubic term, (2π·2^-7)²/6 ≈ 2^-11.3 at a mean of 1 (13.7
+///   bits for a constant 0.9); with it a constant bootstraps like random slots. Its levels
+///   come from CoeffToSlot (3 levels instead of 4: more diagonals per factor) so that 10 levels
+///   stay with the circuit, and its primes are as large as log QP ≤ 1747 allows; 50 below 48
+///   so that the prime above the SlotToCoeff ones is not within 4 bits of the circuit scale
+///   (the compiler would place fresh inputs there). Measured alternatives (2^14 slots):
+///   circuit 9 levels with C2S 4 and arcsine primes 41 + 41: 22.3 / 20.4 bits (the sine's
+///   output scale falls to 2^44); circuit 9 with C2S 3 and arcsine 60 + 60: 24.6 / 22.7.
+/// - with 28 primes and dnum 5 the digits hold 6, 6, 6, 5, 5 primes; the largest, S2C 2 × 42 +
+///   arcsine 50 + 48 + 2 × 60, is 302 bits, below P = 5 × 61.
 pub fn n16_boot(log_slots: u32) -> BootstrapLiteral {
     BootstrapLiteral {
         log_n: 16,
@@ -33,9 +38,10 @@ pub fn n16_boot(log_slots: u32) -> BootstrapLiteral {
         s2c_bits: vec![42; 3],
         evalmod: EvalModLiteral {
             log_message_ratio: 7,
+            arcsine_bits: vec![50, 48],
             ..default_evalmod()
         },
-        c2s_bits: vec![56; 4],
+        c2s_bits: vec![56; 3],
         special_bits: vec![61; 5],
         dnum: 5,
         ephemeral_hamming_weight: Some(32),
@@ -44,10 +50,10 @@ pub fn n16_boot(log_slots: u32) -> BootstrapLiteral {
 }
 
 /// A small, explicitly **insecure** bootstrapping set for tests at N = 2^log_n (11..=13), same
-/// shape as [`n16_boot`] with fewer levels: q0 60 · circuit 2 × 45 · S2C 2 × 42 · EvalMod 9 × 60
-/// · C2S 2 × 56; special 2 × 61, dnum 8 (digits of at most two primes, ≤ 120 bits); h = 32.
-/// Message ratio 2^8 (Lattigo's default): at these small N the message's coefficients are
-/// larger (≈ 1/√N) and the sine's cubic term, not the noise, limits the precision.
+/// shape as [`n16_boot`] with fewer levels: q0 60 · circuit 2 × 45 · S2C 2 × 42 · EvalMod
+/// (arcsine 2 × 60, sine 9 × 60) · C2S 2 × 56; special 2 × 61, dnum 9 (digits of at most two
+/// primes, ≤ 120 bits); h = 32. Message ratio 2^8 (Lattigo's default): at these small N the
+/// message's coefficients are larger (≈ 1/√N) and the noise is smaller.
 ///
 /// # Panics
 /// If `log_n` is outside 11..=13 (a programming error in a test).
@@ -62,8 +68,11 @@ pub fn test_boot_insecure(log_n: u32, log_slots: u32) -> BootstrapLiteral {
         s2c_bits: vec![42; 2],
         c2s_bits: vec![56; 2],
         special_bits: vec![61; 2],
-        dnum: 8,
-        evalmod: default_evalmod(),
+        dnum: 9,
+        evalmod: EvalModLiteral {
+            arcsine_bits: vec![60; 2],
+            ..default_evalmod()
+        },
         insecure: true,
         ..n16_boot(log_slots)
     }
@@ -82,6 +91,7 @@ fn default_evalmod() -> EvalModLiteral {
         degree: 30,
         double_angles: 4,
         log_message_ratio: 8,
+        arcsine_bits: Vec::new(),
     }
 }
 
@@ -97,18 +107,18 @@ mod tests {
             let config = BootstrapConfig::new(n16_boot(log_slots)).unwrap();
             let params = config.params();
             assert_eq!(params.security(), SecurityLevel::Bits128);
-            assert_eq!(params.q_primes().len(), 27);
+            assert_eq!(params.q_primes().len(), 28);
             assert_eq!(params.p_primes().len(), 5);
             let log_q: f64 = params.q_primes().iter().map(|&q| (q as f64).log2()).sum();
-            assert!(log_q > 1399.0 && log_q <= 1400.0, "{log_q}");
-            assert!(params.log_qp() > 1704.0 && params.log_qp() <= 1705.0);
-            assert_eq!(config.depth(), 16);
-            assert_eq!(config.levels_per_step(), [4, 9, 3]);
+            assert!(log_q > 1441.0 && log_q <= 1442.0, "{log_q}");
+            assert!(params.log_qp() > 1746.0 && params.log_qp() <= 1747.0);
+            assert_eq!(config.depth(), 17);
+            assert_eq!(config.levels_per_step(), [3, 11, 3]);
             assert_eq!(
                 config.levels(),
                 BootstrapLevels {
-                    top: Level(26),
-                    c2s_output: Level(22),
+                    top: Level(27),
+                    c2s_output: Level(24),
                     evalmod_output: Level(13),
                     output: Level(10),
                 }
@@ -119,11 +129,11 @@ mod tests {
             assert_eq!(config.min_input_level(), Level(0));
             assert!(config.sparse_switch_log_modulus() < 121.0);
             assert!(config.failure_log2() < -137.0);
-            // The top-level key: 5 digits × 2 × 2^16 × 32 limbs × 8 bytes = 160 MiB, 80 MiB
+            // The top-level key: 5 digits × 2 × 2^16 × 33 limbs × 8 bytes = 165 MiB, 82.5 MiB
             // compressed (plan §4).
             assert_eq!(
-                config.switching_key_bytes(Level(26), true),
-                80 * 1024 * 1024
+                config.switching_key_bytes(Level(27), true),
+                5 * 65536 * 33 * 8
             );
             // A key capped at level 13 has 3 digits (6, 6, 5, … primes) of 19 limbs.
             assert_eq!(
@@ -136,18 +146,18 @@ mod tests {
     #[test]
     fn key_bytes_sum_the_design_formula() {
         let config = BootstrapConfig::new(n16_boot(15)).unwrap();
-        let top = config.switching_key_bytes(Level(26), true);
-        let at_22 = config.switching_key_bytes(Level(22), true);
-        // One digit over Q_L·P (32 limbs) and one over q0·p0 (2 limbs), compressed.
-        let encapsulation = 65536 * (32 + 2) * 8;
+        let top = config.switching_key_bytes(Level(27), true);
+        let at_24 = config.switching_key_bytes(Level(24), true);
+        // One digit over Q_L·P (33 limbs) and one over q0·p0 (2 limbs), compressed.
+        let encapsulation = 65536 * (33 + 2) * 8;
         // 47 rotation keys (plan §2.3) at the top level, conjugation and relinearisation at the
-        // C2S output level 22, the two encapsulation keys.
+        // C2S output level 24, the two encapsulation keys.
         assert_eq!(
             config.key_bytes(47, true),
-            47 * top + 2 * at_22 + encapsulation
+            47 * top + 2 * at_24 + encapsulation
         );
         assert_eq!(config.key_bytes(0, false), 2 * config.key_bytes(0, true));
-        let capped = config.key_bytes_capped(&[Level(13), Level(26)], true);
+        let capped = config.key_bytes_capped(&[Level(13), Level(27)], true);
         assert_eq!(
             capped,
             config.switching_key_bytes(Level(13), true) + config.key_bytes(1, true)
@@ -159,10 +169,12 @@ mod tests {
         // Lattigo's defaults: C2S 4 × 56, EvalMod 8 × 60, S2C 3 × 39: "depth 15, 821 bits".
         let mut literal = BootstrapLiteral {
             s2c_bits: vec![39; 3],
+            c2s_bits: vec![56; 4],
             special_bits: vec![61; 6],
             ..n16_boot(15)
         };
         literal.evalmod.double_angles = 3;
+        literal.evalmod.arcsine_bits.clear();
         let bits: u32 = literal.s2c_bits.iter().sum::<u32>()
             + literal.evalmod.log_scale * literal.evalmod.depth() as u32
             + literal.c2s_bits.iter().sum::<u32>();
@@ -251,9 +263,10 @@ mod tests {
             for log_slots in [log_n - 1, log_n - 3] {
                 let config = BootstrapConfig::new(test_boot_insecure(log_n, log_slots)).unwrap();
                 assert_eq!(config.params().security(), SecurityLevel::Insecure);
-                assert_eq!(config.depth(), 13);
+                assert_eq!(config.depth(), 15);
                 assert_eq!(config.output_level(), Level(2));
-                assert_eq!(config.levels().c2s_output, Level(13));
+                assert_eq!(config.levels().c2s_output, Level(15));
+                assert_eq!(config.levels_per_step(), [2, 11, 2]);
             }
         }
         let mut secure = test_boot_insecure(12, 11);
