@@ -81,16 +81,15 @@ fn run_fetch(args: FetchArgs) -> anyhow::Result<()> {
     }
     let unpacked = unpack(&part, &dir.join("cifar10"))?;
     std::fs::remove_file(&part).with_context(|| format!("{}: cannot remove", part.display()))?;
-    let copied = copy_shipped_weights(&dir.join("resnet20"))?;
+    copy_shipped_weights(&dir.join("resnet20"))?;
     let data = DataDir {
         path: dir.clone(),
         origin: DataOrigin::Flag,
     };
     println!(
-        "{}: {} files in cifar10/ ({} test images), {copied} files in resnet20/; use it with \
-         --data {} or FHEC_DATA={}",
+        "{}: {unpacked} files unpacked into cifar10/ ({} test images), the shipped weights in \
+         resnet20/; use it with --data {} or FHEC_DATA={}",
         dir.display(),
-        unpacked,
         data.test_images(),
         dir.display(),
         dir.display()
@@ -221,12 +220,11 @@ fn unpack(archive: &Path, into: &Path) -> anyhow::Result<usize> {
 }
 
 /// Copies the shipped weights, ONNX graph and licence into `into` (not the sample's reference
-/// logits, which cover only its 100 images); returns how many files.
-fn copy_shipped_weights(into: &Path) -> anyhow::Result<usize> {
+/// logits, which cover only its 100 images), keeping files already there.
+fn copy_shipped_weights(into: &Path) -> anyhow::Result<()> {
     let from = shipped_sample_dir().join("resnet20");
     std::fs::create_dir_all(into)
         .with_context(|| format!("{}: cannot create the directory", into.display()))?;
-    let mut copied = 0;
     let entries =
         std::fs::read_dir(&from).with_context(|| format!("{}: cannot read", from.display()))?;
     for entry in entries {
@@ -242,7 +240,6 @@ fn copy_shipped_weights(into: &Path) -> anyhow::Result<usize> {
         let bytes =
             std::fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))?;
         write_atomically(&into.join(name), &bytes)?;
-        copied += 1;
     }
-    Ok(copied)
+    Ok(())
 }

@@ -239,7 +239,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let index = args.image;
     let batch = load_test_images(&data, &(index..index + 1))?;
     let data_dir = data.resolve_dir()?;
-    eprintln!("{}", data_dir.describe());
+    if args.program.is_some() {
+        // Otherwise loading the model to compile it has said it.
+        eprintln!("{}", data_dir.describe());
+    }
     let names = class_names(&data_dir.path.join("cifar10/batches.meta.txt"));
     let policy = if args.insecure {
         SecurityPolicy::AllowInsecure

@@ -41,9 +41,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let loaded = args.program.load()?;
     let (pool, _) = thread_pool(args.threads)?;
     let start = Instant::now();
-    let (client, keys) = pool
-        .install(|| CkksClient::generate(&loaded.setup, &loaded.program))
-        .with_context(|| format!("{}: key generation", args.program.program.display()))?;
+    let spinner = super::progress::spinner("generating keys".into());
+    let generated = pool.install(|| CkksClient::generate(&loaded.setup, &loaded.program));
+    spinner.finish_and_clear();
+    let (client, keys) =
+        generated.with_context(|| format!("{}: key generation", args.program.program.display()))?;
     let keygen_s = start.elapsed().as_secs_f64();
     let key_set = new_key_set(&loaded.program)?;
 
