@@ -76,6 +76,22 @@ fn resnet20_compiles_and_runs_on_the_clear_backend_like_the_tensor_level() {
         }
         assert_eq!(image["class"], image["approx_class"]);
     }
+    // Where the time goes, per model layer: every layer of ResNet-20 is named, and the
+    // layers' times add up to at most an image's.
+    let layers = report["layers"].as_array().unwrap();
+    let names: Vec<&str> = layers.iter().map(|l| l["name"].as_str().unwrap()).collect();
+    for layer in ["conv1", "layer3.2.relu2", "avgpool", "fc"] {
+        assert!(names.contains(&layer), "{layer}: {names:?}");
+    }
+    let layer_time: f64 = layers
+        .iter()
+        .map(|l| l["mean_eval_s"].as_f64().unwrap())
+        .sum();
+    let image_time = summary["mean_time_s"].as_f64().unwrap();
+    assert!(
+        layer_time > 0.0 && layer_time <= image_time * 1.001,
+        "layers {layer_time} s, image {image_time} s"
+    );
 
     let bench = success(&fhec(&[
         "bench",

@@ -21,7 +21,8 @@ use super::ckks_report::{CkksImage, LayerSummary, OpEntry, Report};
 use super::compile::progress_bar;
 use super::process_stats::peak_rss_bytes;
 use super::run::{
-    BackendKind, DiagonalsArg, ImageRange, ImageResult, Loaded, ProgramArgs, thread_pool,
+    BackendKind, DiagonalsArg, ImageRange, ImageResult, Loaded, ProgramArgs, layer_times,
+    thread_pool,
 };
 use super::run_ckks;
 
@@ -93,7 +94,7 @@ struct ModelReport {
     /// Evaluation time by IR operation (CKKS).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     ops: BTreeMap<String, OpEntry>,
-    /// Evaluation time and precision per model layer (CKKS).
+    /// Evaluation time per model layer, and on CKKS its precision.
     layers: Vec<LayerSummary>,
 }
 
@@ -253,7 +254,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         security: None,
         mean_busy_cores: None,
         ops: BTreeMap::new(),
-        layers: Vec::new(),
+        layers: layer_times(&session.program, &results)
+            .into_iter()
+            .map(|layer| LayerSummary {
+                index: layer.index,
+                name: layer.name,
+                op: layer.op,
+                min_precision_bits: None,
+                mean_precision_bits: None,
+                mean_eval_s: layer.mean_eval_s,
+            })
+            .collect(),
     };
     print(&report, args.json)
 }

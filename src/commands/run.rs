@@ -29,6 +29,7 @@ use fhec_compiler::lower::io::{descriptions, program_source, unpack};
 use fhec_compiler::lower::{IoDescription, graph_hash};
 use fhec_compiler::reference::{ApproxActivations, Reference, arg_max};
 use fhec_ir::Program;
+use fhec_runtime::exec::layer_probe::LayerTimer;
 use fhec_runtime::exec::{ClearBackend, Observer, run_observed};
 use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
@@ -169,6 +170,8 @@ pub struct ImageResult {
     pub max_rel_diff: f64,
     /// The program's logits.
     pub logits: Vec<f64>,
+    /// Run time of each layer, seconds, by layer index.
+    pub layer_eval_s: Vec<f64>,
 }
 
 impl ClearSession {
@@ -227,16 +230,8 @@ impl ClearSession {
         Ok(())
     }
 
-    /// Runs the program on raw pixels (CHW) and returns the output tensor and the wall time.
-    pub fn run_program(
-        &self,
-        plaintexts: &WeightPlaintexts,
-        pixels: &[u8],
-    ) -> anyhow::Result<(Vec<f64>, f64)> {
-        self.run_program_observed(plaintexts, pixels, &mut ())
-    }
-
-    /// [`Self::run_program`], showing every instruction to `observer`.
+    /// Runs the program on raw pixels (CHW), showing every instruction to `observer`, and
+    /// returns the output tensor and the wall time.
     pub fn run_program_observed(
         &self,
         plaintexts: &WeightPlaintexts,
@@ -292,9 +287,12 @@ impl ClearSession {
         index: usize,
     ) -> anyhow::Result<ImageResult> {
         let pixels = batch.image(index);
+        let mut nothing_else = ();
+        let mut timer = LayerTimer::start(&mut nothing_else);
         let (logits, time_s) = self
-            .run_program(plaintexts, pixels)
+            .run_program_observed(plaintexts, pixels, &mut timer)
             .with_context(|| format!("image {index}"))?;
+        let layer_eval_s = timer.seconds;
         let (exact, approx) = self.reference(pixels)?;
         let diff = logits
             .iter()
@@ -312,6 +310,7 @@ impl ClearSession {
             precision_bits: -diff.log2(),
             max_rel_diff: if peak > 0.0 { diff / peak } else { diff },
             logits,
+            layer_eval_s,
         })
     }
 }
@@ -397,7 +396,42 @@ struct Report<'a> {
     summary: Summary,
     images: &'a [ImageResult],
     phases: BTreeMap<&'static str, f64>,
-    layers: Vec<()>,
+    /// Mean run time per image of each model layer.
+    layers: Vec<LayerTime>,
+}
+
+/// One layer's mean run time per image.
+#[derive(Serialize)]
+pub struct LayerTime {
+    /// Index in the program's layer table.
+    pub index: usize,
+    /// The node name.
+    pub name: String,
+    /// The node's operation.
+    pub op: String,
+    /// Mean run time per image, seconds.
+    pub mean_eval_s: f64,
+}
+
+/// The mean time per image of every layer of `program` over `results`.
+pub fn layer_times(program: &Program, results: &[ImageResult]) -> Vec<LayerTime> {
+    let images = results.len().max(1) as f64;
+    program
+        .meta
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(index, layer)| LayerTime {
+            index,
+            name: layer.name.clone(),
+            op: layer.op.clone(),
+            mean_eval_s: results
+                .iter()
+                .filter_map(|r| r.layer_eval_s.get(index))
+                .sum::<f64>()
+                / images,
+        })
+        .collect()
 }
 
 /// Totals over the images run.
@@ -529,7 +563,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             summary,
             images: &results,
             phases,
-            layers: Vec::new(),
+            layers: layer_times(&session.program, &results),
         };
         write_atomically(path, serde_json::to_string_pretty(&report)?.as_bytes())?;
     }

@@ -1,5 +1,5 @@
-//! Calibration: the range of every activation's inputs over training images (issue 6 item 1,
-//! `docs/plans/lowering.md` §3.1), and the approximations chosen for those ranges.
+//! Calibration: the range of every activation's inputs over training images
+//! (`docs/plans/lowering.md` §3.1), and the approximations chosen for those ranges.
 //!
 //! [`calibrate`] runs the reference executor with the exact activations on images of the
 //! CIFAR-10 **training** batch ([`TRAINING_BATCH`]; choosing anything on the test set would
