@@ -461,3 +461,31 @@ fn errors_state_their_cause_once() {
         assert_eq!(stderr.matches("error:").count(), 1, "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_program_with_a_damaged_order_list_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let program = tiny_program(dir);
+    let text = std::fs::read_to_string(&program).unwrap();
+    let start = text.find("order: [").expect("an order list");
+    let end = start + text[start..].find(']').unwrap();
+    let keygen = ["keygen", "program.ron", "--keys", "keys"];
+    // Emptied: the program has no input left, which whatever binds inputs says.
+    let emptied = format!("{}order: []{}", &text[..start], &text[end + 1..]);
+    std::fs::write(&program, emptied).unwrap();
+    let data = sample_data();
+    let run = [
+        "run",
+        "program.ron",
+        "--images",
+        "0",
+        "--data",
+        data.to_str().unwrap(),
+    ];
+    refused(&fhec_in(dir, &run), &["program.ron", "order"]);
+    // One instruction twice.
+    let twice = text.replacen("order: [", "order: [0, ", 1);
+    std::fs::write(&program, twice).unwrap();
+    refused(&insecure(dir, &keygen), &["program.ron", "twice"]);
+}

@@ -270,7 +270,11 @@ impl Program {
     /// Checks that every handle stored in the program names an allocated entity, so that the
     /// printer and verifier can index freely (used after deserialization).
     pub(crate) fn check_handles(&self) -> Result<(), String> {
+        let mut seen = std::collections::HashSet::new();
         for &inst in &self.order {
+            if !seen.insert(inst) {
+                return Err(format!("program order names {inst} twice"));
+            }
             let data = self
                 .insts
                 .get(inst)

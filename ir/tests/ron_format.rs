@@ -98,4 +98,10 @@ fn malformed_and_inconsistent_files_are_refused() {
         Err(RonError::Inconsistent(message)) => assert!(message.contains("%4000"), "{message}"),
         other => panic!("expected an inconsistency error, got {other:?}"),
     }
+    // An order list naming one instruction twice.
+    let twice = ron.replacen("order: [", "order: [0, ", 1);
+    match Program::from_ron(&twice) {
+        Err(RonError::Inconsistent(message)) => assert!(message.contains("twice"), "{message}"),
+        other => panic!("expected an inconsistency error, got {other:?}"),
+    }
 }

@@ -148,6 +148,11 @@ pub fn descriptions(program: &Program, outputs: bool) -> Result<Vec<IoDescriptio
 
 /// The provenance recorded in a program (see the module documentation).
 pub fn program_source(program: &Program) -> Result<ProgramSource, IoError> {
+    if program.inputs().next().is_none() {
+        return Err(IoError::Missing(
+            "the program has no input instruction (is its `order` list damaged?)".into(),
+        ));
+    }
     descriptions(program, false)?
         .into_iter()
         .find_map(|d| d.source)
