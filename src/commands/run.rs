@@ -29,7 +29,7 @@ use fhec_compiler::lower::io::{descriptions, program_source, unpack};
 use fhec_compiler::lower::{IoDescription, graph_hash};
 use fhec_compiler::reference::{ApproxActivations, Reference, arg_max};
 use fhec_ir::Program;
-use fhec_runtime::exec::layer_probe::LayerTimer;
+use fhec_runtime::exec::layer_probe::{LayerTimer, worst_difference};
 use fhec_runtime::exec::{ClearBackend, Observer, run_observed};
 use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
@@ -294,12 +294,7 @@ impl ClearSession {
             .with_context(|| format!("image {index}"))?;
         let layer_eval_s = timer.seconds;
         let (exact, approx) = self.reference(pixels)?;
-        let diff = logits
-            .iter()
-            .zip(&approx)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
-        let peak = approx.iter().map(|v| v.abs()).fold(0.0, f64::max);
+        let (diff, peak) = worst_difference(&logits, &approx);
         Ok(ImageResult {
             index,
             label: batch.labels()[index],
